@@ -1,0 +1,60 @@
+# cae - convolutional autoencoder toolkit
+
+include config.mk
+
+LIBSRC = $(wildcard lib/*.c)
+LIBOBJ = $(LIBSRC:.c=.o)
+LIBHDR = $(wildcard lib/*.h)
+PROGSRC = $(wildcard bin/*.c)
+PROGS = $(PROGSRC:.c=)
+UNITSRC = $(wildcard tests/unit/*.c)
+UNITS = $(UNITSRC:.c=)
+MAN1 = $(wildcard man/*.1)
+MAN5 = $(wildcard man/*.5)
+
+all: lib/libcae.a $(PROGS) $(UNITS)
+
+lib/libcae.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+lib/%.o: lib/%.c $(LIBHDR) config.mk
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+bin/%: bin/%.c lib/libcae.a $(LIBHDR)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilib -o $@ $< lib/libcae.a $(LDFLAGS) $(LDLIBS)
+
+tests/unit/%: tests/unit/%.c lib/libcae.a $(LIBHDR) $(wildcard tests/unit/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Ilib -o $@ $< lib/libcae.a $(LDFLAGS) $(LDLIBS)
+
+check: all
+	sh tests/run.sh
+
+lint:
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
+
+demo: all
+	sh examples/demo.sh
+
+bench: all
+	sh bench/run.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man5
+	cp -f $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	cd $(DESTDIR)$(PREFIX)/bin && chmod 755 $(notdir $(PROGS))
+	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
+	cd $(DESTDIR)$(MANPREFIX)/man1 && chmod 644 $(notdir $(MAN1))
+	cd $(DESTDIR)$(MANPREFIX)/man5 && chmod 644 $(notdir $(MAN5))
+
+uninstall:
+	cd $(DESTDIR)$(PREFIX)/bin && rm -f $(notdir $(PROGS))
+	cd $(DESTDIR)$(MANPREFIX)/man1 && rm -f $(notdir $(MAN1))
+	cd $(DESTDIR)$(MANPREFIX)/man5 && rm -f $(notdir $(MAN5))
+
+clean:
+	rm -f lib/*.o lib/libcae.a $(PROGS) $(UNITS)
+	rm -rf tests/out
+
+.PHONY: all check lint demo bench install uninstall clean
