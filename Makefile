@@ -30,6 +30,20 @@ tests/unit/%: tests/unit/%.c lib/libcae.a $(LIBHDR) $(wildcard tests/unit/*.h)
 check: all
 	sh tests/run.sh
 
+# Debian packages needed to build and test (and, optionally, to compare
+# with PyTorch in bench/: python3-torch).
+DEBS = build-essential pkg-config libpng-dev libopenblas-dev zlib1g-dev mandoc \
+       python3-numpy python3-pil valgrind time
+deps:
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -q
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $(DEBS)
+
+# CIFAR-10 in its official binary layout, made from the JPEG copy in
+# ../shared when it is there (see README).
+data:
+	sh examples/get-cifar10.sh
+
 lint:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
 
@@ -57,4 +71,4 @@ clean:
 	rm -f lib/*.o lib/libcae.a $(PROGS) $(UNITS)
 	rm -rf tests/out
 
-.PHONY: all check lint demo bench install uninstall clean
+.PHONY: deps data all check lint demo bench install uninstall clean

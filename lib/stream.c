@@ -70,6 +70,8 @@ static int read_header(struct ts_reader *r)
 			return fail(r, off, "empty input");
 		return 0;
 	}
+	if (r->seg > 0 || r->off > 0)
+		r->seg++; /* a later segment: messages name it */
 	if (n < 8 || memcmp(h, ts_magic, 8)) {
 		const char *what = foreign(h, n);
 		if (n < 8 && !memcmp(h, ts_magic, n))
@@ -121,9 +123,7 @@ static int read_header(struct ts_reader *r)
 	    total > (UINT64_C(1) << 62))
 		return fail(r, off + 32, "record count %llu overflows the stream size",
 		            (unsigned long long)count);
-	if (r->seg > 0 || r->off > 0) {
-		/* a later segment */
-		r->seg++;
+	if (r->seg > 0) {
 		if (r->uniform && !ts_shape_eq(&s, &r->first)) {
 			char a[64], b[64];
 			return fail(r, off, "segment shape %s differs from the first segment's %s",

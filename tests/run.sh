@@ -7,6 +7,8 @@
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 PATH="$top/bin:$PATH"
+TOP=$top
+export TOP
 export PATH
 out="$top/tests/out"
 mkdir -p "$out"
