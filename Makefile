@@ -47,6 +47,20 @@ data:
 lint:
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5)
 
+# libFuzzer harnesses (clang, ASan, UBSan): fuzz/*.c, see fuzz/run.sh
+FUZZ_CC = clang
+FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+              -fopenmp=libgomp -Wno-unknown-pragmas
+FUZZSRC = $(wildcard fuzz/*.c)
+FUZZBINS = $(FUZZSRC:fuzz/%.c=fuzz/out/%)
+fuzz-build: $(FUZZBINS)
+fuzz/out/%: fuzz/%.c $(LIBSRC) $(LIBHDR)
+	mkdir -p fuzz/out
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -Ilib $$($(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< \
+		$(LIBSRC) $(LDLIBS)
+fuzz: fuzz-build
+	sh fuzz/run.sh 600
+
 demo: all
 	sh examples/demo.sh
 
@@ -71,4 +85,4 @@ clean:
 	rm -f lib/*.o lib/libcae.a $(PROGS) $(UNITS)
 	rm -rf tests/out
 
-.PHONY: deps data all check lint demo bench install uninstall clean
+.PHONY: deps data fuzz fuzz-build all check lint demo bench install uninstall clean
