@@ -43,6 +43,8 @@ struct arch {
 int arch_parse(const char *text, struct arch *a, char *err, size_t errlen);
 /* Canonical spec string of A (round-trips through arch_parse). */
 void arch_format(const struct arch *a, char *buf, size_t n);
+/* Canonical spec of one layer ("conv32s2", "reshape32x8x8"). */
+void arch_format_layer(const struct layer_spec *l, char *buf, size_t n);
 /* Preset table: name and spec of preset i, NULL past the end. */
 const char *arch_preset_name(int i);
 const char *arch_preset_spec(int i);

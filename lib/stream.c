@@ -265,8 +265,9 @@ void ts_f32_to_u8(const float *in, unsigned char *out, uint64_t n)
 {
 	for (uint64_t i = 0; i < n; i++) {
 		float v = in[i] * 255.0f + 0.5f;
-		/* NaN compares false both ways and becomes 0 */
-		out[i] = v >= 255.0f ? 255 : v > 0.0f ? (unsigned char)v : 0;
+		v = v > 0.0f ? v : 0.0f;       /* NaN compares false: becomes 0 */
+		v = v < 255.0f ? v : 255.0f;   /* selects, not branches: vectorises */
+		out[i] = (unsigned char)v;
 	}
 }
 

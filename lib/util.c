@@ -201,6 +201,7 @@ FILE *in_open(const char *path)
 
 void out_open(struct outfile *o, const char *path, int tty_ok)
 {
+	struct stat st;
 	int fd, i;
 	size_t n;
 	memset(o, 0, sizeof(*o));
@@ -208,6 +209,14 @@ void out_open(struct outfile *o, const char *path, int tty_ok)
 		if (!tty_ok && isatty(STDOUT_FILENO))
 			usage_die("refusing to write binary data to a terminal (use -o FILE or a pipe)");
 		o->f = stdout;
+		return;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* a device or a fifo (/dev/null, /dev/full, a pipe): write to it
+		 * directly; renaming over it would replace it */
+		if (!(o->f = fopen(path, "wb")))
+			die("%s: %s", path, strerror(errno));
+		o->path = xstrdup(path);
 		return;
 	}
 	n = strlen(path);
@@ -237,8 +246,10 @@ static void forget_tmp(const char *t)
 void out_commit(struct outfile *o)
 {
 	if (!o->tmp) {
-		fshut(o->f, "<stdout>");
+		fshut(o->f, o->path ? o->path : "<stdout>");
 		o->f = NULL;
+		free(o->path);
+		o->path = NULL;
 		return;
 	}
 	if (fflush(o->f) || ferror(o->f) || fsync(fileno(o->f)) || fclose(o->f)) {

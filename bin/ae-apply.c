@@ -1,0 +1,258 @@
+/* ae-apply - run a trained autoencoder over a tensor stream */
+#include "model.h"
+#include "nn.h"
+#include "stream.h"
+#include "util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct opts {
+	const char *model, *input, *output;
+	long batch;
+	int threads, u8, pad, quiet;
+};
+
+/* The network for one input shape and the buffers around it. */
+struct runner {
+	struct ts_shape in;        /* input shape the net was built for */
+	struct ts_shape out;       /* output records as written */
+	struct net *net;
+	int ph, pw;                /* padded input size (= h, w without --pad) */
+	int oc, oh, ow;            /* network output */
+	float *x, *xp, *yc;        /* input, padded input, cropped output */
+	int32_t *labels;
+	unsigned char *scratch;    /* u8 input or u8 output */
+};
+
+static void usage(void)
+{
+	printf("usage: %s -m MODEL [options] [INPUT]\n"
+	       "Runs the model over the tensor stream INPUT (default stdin).\n"
+	       "  -m, --model MODEL   model file written by ae-train\n"
+	       "  -o, --output FILE   output stream (default stdout)\n"
+	       "      --u8            write u8 samples (default f32)\n"
+	       "  -b, --batch N       images per step and output segment (default 100)\n"
+	       "      --pad           pad inputs to a multiple of the model's stride\n"
+	       "      --threads N     threads (default: online CPUs)\n"
+	       "  -q, --quiet         no progress\n"
+	       "  -h, --help, -V, --version\n", argv0);
+}
+
+static void parse_args(int argc, char **argv, struct opts *o)
+{
+	enum { O_U8 = 256, O_PAD, O_THREADS };
+	static const struct option lo[] = {
+		{ "model", required_argument, 0, 'm' },
+		{ "output", required_argument, 0, 'o' },
+		{ "batch", required_argument, 0, 'b' },
+		{ "u8", no_argument, 0, O_U8 },
+		{ "pad", no_argument, 0, O_PAD },
+		{ "threads", required_argument, 0, O_THREADS },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		{ "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 }
+	};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->batch = 100;
+	o->threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
+	while ((ch = getopt_long(argc, argv, "m:o:b:qhV", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'm': o->model = optarg; break;
+		case 'o': o->output = optarg; break;
+		case 'b': o->batch = opt_long("--batch", optarg, 1, 65536); break;
+		case O_U8: o->u8 = 1; break;
+		case O_PAD: o->pad = 1; break;
+		case O_THREADS: o->threads = (int)opt_long("--threads", optarg, 1, 256); break;
+		case 'q': o->quiet = 1; break;
+		case 'h': usage(); exit(0);
+		case 'V': printf("%s (cae) %s\n", argv0, VERSION); exit(0);
+		default: usage_die("unknown option");
+		}
+	}
+	if (argc - optind > 1)
+		usage_die("too many arguments: one INPUT at most");
+	o->input = optind < argc ? argv[optind] : "-";
+	if (!o->model)
+		usage_die("no model given: use -m MODEL");
+	if (!strcmp(o->model, "-") && !strcmp(o->input, "-"))
+		usage_die("the model and the input cannot both come from stdin");
+}
+
+static void runner_free(struct runner *R)
+{
+	net_free(R->net);
+	free(R->x);
+	free(R->xp);
+	free(R->yc);
+	free(R->labels);
+	free(R->scratch);
+	memset(R, 0, sizeof(*R));
+}
+
+/* (Re)builds the network for input shape S, checking it suits the model. */
+static void runner_build(struct runner *R, const struct model *m, int stride,
+                         const struct ts_shape *s, const struct opts *o)
+{
+	char e[600];
+	size_t isz, osz, big;
+
+	runner_free(R);
+	if (s->c != m->c)
+		die("input has %u channel%s, the model expects %u", s->c, s->c == 1 ? "" : "s", m->c);
+	R->in = *s;
+	R->ph = (int)s->h;
+	R->pw = (int)s->w;
+	if (stride == 0 && (s->h != m->h || s->w != m->w))
+		die("input %ux%ux%u: this model has dense layers and takes only its trained "
+		    "shape %ux%ux%u", s->c, s->h, s->w, m->c, m->h, m->w);
+	if (stride > 0 && (s->h % stride || s->w % stride)) {
+		if (!o->pad)
+			die("input %ux%ux%u: height and width must be multiples of %d for this "
+			    "model (use --pad)", s->c, s->h, s->w, stride);
+		R->ph = (int)((s->h + stride - 1) / stride * stride);
+		R->pw = (int)((s->w + stride - 1) / stride * stride);
+	}
+	R->net = model_net(m, (int)s->c, R->ph, R->pw, (int)o->batch, e, sizeof(e));
+	if (!R->net)
+		die("input %ux%ux%u: %s", s->c, s->h, s->w, e);
+	net_out_shape(R->net, &R->oc, &R->oh, &R->ow);
+	R->out.dtype = o->u8 ? TS_U8 : TS_F32;
+	R->out.labels = s->labels;
+	R->out.c = (uint32_t)R->oc;
+	/* cropping back keeps the model's output/input size ratio, rounded up */
+	R->out.h = (uint32_t)(((uint64_t)s->h * R->oh + R->ph - 1) / R->ph);
+	R->out.w = (uint32_t)(((uint64_t)s->w * R->ow + R->pw - 1) / R->pw);
+	isz = (size_t)ts_samples(s);
+	osz = (size_t)ts_samples(&R->out);
+	R->x = xmalloc_n((size_t)o->batch, isz * sizeof(float));
+	if (R->ph != (int)s->h || R->pw != (int)s->w) {
+		R->xp = xmalloc_n((size_t)o->batch, (size_t)s->c * R->ph * R->pw * sizeof(float));
+		R->yc = xmalloc_n((size_t)o->batch, osz * sizeof(float));
+	}
+	R->labels = xmalloc_n((size_t)o->batch, sizeof(int32_t));
+	big = isz > osz ? isz : osz;
+	R->scratch = xmalloc_n((size_t)o->batch, big);
+}
+
+/* Edge replication: rows and columns past the image repeat its last ones. */
+static void pad(const float *x, float *xp, long n, int c, int h, int w, int ph, int pw)
+{
+	for (long i = 0; i < n * c; i++) {
+		const float *src = x + i * h * w;
+		float *dst = xp + i * ph * pw;
+		for (int yy = 0; yy < ph; yy++) {
+			const float *row = src + (yy < h ? yy : h - 1) * w;
+			for (int xx = 0; xx < pw; xx++)
+				dst[yy * pw + xx] = row[xx < w ? xx : w - 1];
+		}
+	}
+}
+
+static void crop(const float *y, float *yc, long n, int c, int h, int w, int ch, int cw)
+{
+	for (long i = 0; i < n * c; i++)
+		for (int yy = 0; yy < ch; yy++)
+			memcpy(yc + (i * ch + yy) * cw, y + (i * h + yy) * w, cw * sizeof(float));
+}
+
+/* Writes through an existing device or fifo instead of replacing it. */
+static void open_output(struct outfile *out, const char *path)
+{
+	struct stat st;
+	if (path && strcmp(path, "-") && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		memset(out, 0, sizeof(*out));
+		if (!(out->f = fopen(path, "wb")))
+			die("%s: %s", path, strerror(errno));
+		return;
+	}
+	out_open(out, path, 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	struct model m;
+	struct runner R;
+	struct ts_reader r;
+	struct outfile out;
+	struct net *probe;
+	char e[600];
+	const char *oname;
+	int stride, k, tty;
+	uint64_t done = 0;
+	double last = 0;
+	FILE *in;
+
+	prog_init(argc, argv);
+	parse_args(argc, argv, &o);
+	nn_set_threads(o.threads);
+	if (model_load(o.model, &m, e, sizeof(e)))
+		die("%s", e);
+	probe = model_net(&m, (int)m.c, (int)m.h, (int)m.w, 1, e, sizeof(e));
+	if (!probe)
+		die("%s: %s", o.model, e);
+	stride = net_total_stride(probe);
+	net_free(probe);
+
+	open_output(&out, o.output);
+	oname = o.output && strcmp(o.output, "-") ? o.output : "<stdout>";
+	in = in_open(o.input);
+	if (ts_open(&r, in, !strcmp(o.input, "-") ? NULL : o.input, 0))
+		die("%s", r.err);
+	memset(&R, 0, sizeof(R));
+	runner_build(&R, &m, stride, &r.shape, &o);
+	tty = !o.quiet && isatty(STDERR_FILENO);
+
+	while ((k = ts_more(&r)) > 0) {
+		const float *y;
+		long n;
+		if (r.shape.c != R.in.c || r.shape.h != R.in.h || r.shape.w != R.in.w ||
+		    r.shape.labels != R.in.labels)
+			runner_build(&R, &m, stride, &r.shape, &o);
+		R.in.dtype = r.shape.dtype;
+		n = ts_read_f32(&r, R.x, R.labels, o.batch, R.scratch);
+		if (n < 0)
+			die("%s", r.err);
+		if (R.xp) {
+			pad(R.x, R.xp, n, (int)R.in.c, (int)R.in.h, (int)R.in.w, R.ph, R.pw);
+			y = net_forward(R.net, R.xp, (int)n, 0);
+			crop(y, R.yc, n, R.oc, R.oh, R.ow, (int)R.out.h, (int)R.out.w);
+			y = R.yc;
+		} else {
+			y = net_forward(R.net, R.x, (int)n, 0);
+		}
+		/* one segment per batch, flushed: output keeps pace with input */
+		if (ts_write_segment_f32(out.f, &R.out, y, R.labels, n, R.scratch) || fflush(out.f))
+			break;
+		done += (uint64_t)n;
+		if (tty && now_sec() - last > 0.2) {
+			last = now_sec();
+			fprintf(stderr, "\r%s: %llu images\033[K", argv0, (unsigned long long)done);
+		}
+	}
+	if (tty && last > 0)
+		fputs("\r\033[K", stderr);
+	if (k < 0)
+		die("%s", r.err);
+	/* an input of empty segments still gives a valid (empty) stream */
+	if (!ferror(out.f) && done == 0 && ts_write_header(out.f, &R.out, 0))
+		die("%s: write error: %s", oname, strerror(errno));
+	if (in != stdin)
+		fclose(in);
+	runner_free(&R);
+	model_free(&m);
+	if (out.tmp)
+		out_commit(&out);
+	else
+		fshut(out.f, oname);
+	return 0;
+}

@@ -1,0 +1,159 @@
+/* batchnorm.c - batch normalisation over channels (Keras semantics)
+ *
+ * Parameters gamma (C), beta (C); state running mean (C), variance (C).
+ * Training normalises with the batch mean and biased variance and moves
+ * the running statistics: r = 0.99 r + 0.01 batch (Keras momentum 0.99,
+ * Keras also uses the biased variance there). Inference uses the running
+ * statistics. Epsilon 1e-3 (Keras). With activations (C,N,H,W), each
+ * channel is one contiguous run of N*H*W values.
+ */
+#include <math.h>
+
+#include "layer.h"
+#include "par.h"
+
+#define BN_EPS 1e-3
+#define BN_MOMENTUM 0.99
+
+/* Sums in float blocks of 16 lanes that vectorise, blocks added in
+ * double: fast, and accurate enough for a million values. */
+#define BLOCK 4096
+
+/* Sum of a[i] * (b[i] - bsub). */
+static double dot_f(const float *a, const float *b, float bsub, long n)
+{
+	double total = 0;
+	for (long i0 = 0; i0 < n; i0 += BLOCK) {
+		long len = n - i0 < BLOCK ? n - i0 : BLOCK, i = 0;
+		const float *p = a + i0, *q = b + i0;
+		float acc[16] = { 0 };
+		for (; i + 16 <= len; i += 16)
+			for (int j = 0; j < 16; j++)
+				acc[j] += p[i + j] * (q[i + j] - bsub);
+		double blk = 0;
+		for (; i < len; i++)
+			blk += p[i] * (q[i] - bsub);
+		for (int j = 0; j < 16; j++)
+			blk += acc[j];
+		total += blk;
+	}
+	return total;
+}
+
+/* Sum of (a[i] - mu)^2. */
+static double sqdev_f(const float *a, float mu, long n)
+{
+	double total = 0;
+	for (long i0 = 0; i0 < n; i0 += BLOCK) {
+		long len = n - i0 < BLOCK ? n - i0 : BLOCK, i = 0;
+		const float *p = a + i0;
+		float acc[16] = { 0 };
+		for (; i + 16 <= len; i += 16)
+			for (int j = 0; j < 16; j++)
+				acc[j] += (p[i + j] - mu) * (p[i + j] - mu);
+		double blk = 0;
+		for (; i < len; i++)
+			blk += (p[i] - mu) * (p[i] - mu);
+		for (int j = 0; j < 16; j++)
+			blk += acc[j];
+		total += blk;
+	}
+	return total;
+}
+
+static int bn_setup(struct layer *l, int max_batch, char *err, size_t errlen)
+{
+	l->oc = l->ic, l->oh = l->ih, l->ow = l->iw;
+	l->np = 2 * (size_t)l->ic;
+	l->ns = 2 * (size_t)l->ic;
+	l->save_n = 2 * (size_t)l->ic;
+	return 0;
+}
+
+static void bn_init(struct layer *l, struct rng *r)
+{
+	int C = l->ic;
+	for (int c = 0; c < C; c++) {
+		l->p[c] = 1, l->p[C + c] = 0;       /* gamma, beta */
+		l->st[c] = 0, l->st[C + c] = 1;     /* running mean, variance */
+	}
+}
+
+struct job { struct layer *l; const float *x, *dy; float *y, *dx; long len; int training; };
+
+static void forward_channel(void *ctx, long c, int worker)
+{
+	struct job *jb = ctx;
+	struct layer *l = jb->l;
+	int C = l->ic;
+	long len = jb->len;
+	float *mean = l->save, *invstd = l->save + C;    /* (C), (C) */
+	float *rmean = l->st, *rvar = l->st + C;         /* (C), (C) */
+	const float *xc = jb->x + c * len;
+	float *yc = jb->y + c * len;
+	float mu, var;
+	if (jb->training) {
+		mu = (float)(vsum(xc, len) / (double)len);
+		/* two passes: no cancellation when |mean| >> std */
+		var = (float)(sqdev_f(xc, mu, len) / (double)len);
+		rmean[c] = (float)(BN_MOMENTUM * rmean[c] + (1 - BN_MOMENTUM) * mu);
+		rvar[c] = (float)(BN_MOMENTUM * rvar[c] + (1 - BN_MOMENTUM) * var);
+	} else {
+		mu = rmean[c], var = rvar[c];
+	}
+	float is = (float)(1 / sqrt((double)var + BN_EPS));
+	mean[c] = mu, invstd[c] = is;
+	float scale = l->p[c] * is, shift = l->p[C + c] - mu * scale;
+	#pragma omp simd
+	for (long i = 0; i < len; i++)
+		yc[i] = xc[i] * scale + shift;
+}
+
+static void bn_forward(struct layer *l, const float *x /* (C,N,H,W) */,
+                       float *y /* (C,N,H,W) */, int n, int training)
+{
+	struct job jb = { l, x, NULL, y, NULL, (long)n * l->ih * l->iw, training };
+	l->trained = training;
+	par_for_w(l->ic, 4.0 * l->ic * jb.len, forward_channel, &jb);
+}
+
+static void backward_channel(void *ctx, long c, int worker)
+{
+	struct job *jb = ctx;
+	struct layer *l = jb->l;
+	int C = l->ic;
+	long len = jb->len;
+	const float *mean = l->save, *invstd = l->save + C;
+	const float *xc = jb->x + c * len, *dyc = jb->dy + c * len;
+	float mu = mean[c], is = invstd[c], gamma = l->p[c];
+	double sdy = vsum(dyc, len);
+	double sdyx = dot_f(dyc, xc, mu, len) * is;   /* sum dy*xhat */
+	l->g[c] = (float)sdyx;
+	l->g[C + c] = (float)sdy;
+	if (!l->need_dx)
+		return;
+	float *dxc = jb->dx + c * len;
+	float scale = gamma * is;
+	if (!l->trained) {
+		/* the statistics were constants */
+		#pragma omp simd
+		for (long i = 0; i < len; i++)
+			dxc[i] = dyc[i] * scale;
+		return;
+	}
+	float mdy = (float)(sdy / (double)len);
+	float k = (float)(sdyx / (double)len) * is;
+	/* dx = gamma/std (dy - mean(dy) - xhat mean(dy xhat)) */
+	#pragma omp simd
+	for (long i = 0; i < len; i++)
+		dxc[i] = scale * (dyc[i] - mdy - (xc[i] - mu) * k);
+}
+
+static void bn_backward(struct layer *l, const float *x, const float *y,
+                        float *dy /* (C,N,H,W) */, float *dx /* (C,N,H,W) */, int n)
+{
+	struct job jb = { l, x, dy, NULL, dx, (long)n * l->ih * l->iw, 0 };
+	par_for_w(l->ic, 4.0 * l->ic * jb.len, backward_channel, &jb);
+}
+
+const struct layer_ops bn_ops = { bn_setup, bn_init, bn_forward, bn_backward };

@@ -1,0 +1,403 @@
+/* net.c - a network: layers in a row, one buffer of parameters
+ *
+ * net_create() sets up every layer's shapes first and only then allocates:
+ * parameters, gradients and state in one buffer each (layer after layer, in
+ * spec order), two buffers of the largest activation, and the per-thread
+ * scratch. Inference passes through the two buffers in turn; the first
+ * training pass allocates a buffer per activation, which backward needs
+ * (and inference keeps using from then on), so a network that only infers
+ * needs a fraction of the memory, whatever its image size.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+#include <omp.h>
+
+#include "layer.h"
+#include "par.h"
+#include "rng.h"
+#include "util.h"
+
+struct net {
+	int nl;
+	struct layer l[ARCH_MAX_LAYERS];
+	int c, h, w, max_batch;
+	size_t np, ns;
+	float *params, *grads, *state;
+	float *act[ARCH_MAX_LAYERS + 1];   /* act[i]: input of layer i (C,N,H,W),
+	                                    * i > 0 allocated by the first
+	                                    * training pass */
+	const float *yint;                 /* last output, (C',N,H',W') */
+	float *out;                        /* (N,C',H',W') */
+	float *d[2];                       /* gradients, largest activation size */
+	float *dx_in;                      /* (N,C,H,W) when input_grad */
+	double *part;                      /* loss partial sums */
+	int input_grad, n_fwd, kept;       /* kept: act[] holds the last pass */
+	struct nn_ws ws;
+};
+
+static const struct layer_ops *kind_ops(int kind)
+{
+	switch (kind) {
+	case L_CONV: return &conv2d_ops;
+	case L_BN: return &bn_ops;
+	case L_RELU: return &relu_ops;
+	case L_SIGMOID: return &sigmoid_ops;
+	case L_MAXPOOL: return &pool_ops;
+	case L_UP: return &up_ops;
+	case L_DENSE: return &dense_ops;
+	case L_FLATTEN: return &flatten_ops;
+	case L_RESHAPE: return &reshape_ops;
+	}
+	return NULL;
+}
+
+/* Zeroed, 64-byte aligned; NULL on failure (the caller reports it). */
+static void *zalloc(size_t n, size_t size)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(n ? n : 1, size, &bytes) || bytes > SIZE_MAX - 64)
+		return NULL;
+	bytes = (bytes + 63) / 64 * 64;
+	void *p = aligned_alloc(64, bytes);
+	if (p)
+		memset(p, 0, bytes);
+	return p;
+}
+
+int nn_threads(void)
+{
+	return par_threads();
+}
+
+void nn_set_threads(int n)
+{
+	if (n < 1)
+		n = 1;
+	par_set_threads(n);
+	/* for OpenMP loops elsewhere in a program */
+	omp_set_num_threads(n);
+	/* the engine runs one GEMM per thread itself */
+	openblas_set_num_threads(1);
+}
+
+/* Makes sure there is scratch for every thread the next region may use. */
+static int ws_grow(struct nn_ws *ws, int threads)
+{
+	if (threads <= ws->nthreads)
+		return 0;
+	float **c = realloc(ws->cols, sizeof *c * (size_t)threads);
+	if (!c)
+		return -1;
+	ws->cols = c;
+	float **d = realloc(ws->dcols, sizeof *d * (size_t)threads);
+	if (!d)
+		return -1;
+	ws->dcols = d;
+	for (int t = ws->nthreads; t < threads; t++) {
+		ws->cols[t] = zalloc(ws->cols_n, sizeof(float));
+		ws->dcols[t] = zalloc(ws->cols_n, sizeof(float));
+		if (!ws->cols[t] || !ws->dcols[t]) {
+			free(ws->cols[t]);
+			free(ws->dcols[t]);
+			return -1;
+		}
+		ws->nthreads = t + 1;
+	}
+	return 0;
+}
+
+static void ws_ensure(struct net *net)
+{
+	if (ws_grow(&net->ws, nn_threads()) < 0)
+		die("out of memory for %d threads of scratch", nn_threads());
+}
+
+void net_free(struct net *net)
+{
+	if (!net)
+		return;
+	for (int i = 0; i < net->nl; i++) {
+		free(net->l[i].save);
+		free(net->l[i].idx);
+	}
+	for (int i = 0; i <= net->nl; i++)
+		free(net->act[i]);
+	for (int t = 0; t < net->ws.nthreads; t++) {
+		free(net->ws.cols[t]);
+		free(net->ws.dcols[t]);
+	}
+	free(net->ws.cols);
+	free(net->ws.dcols);
+	free(net->ws.part);
+	free(net->params);
+	free(net->grads);
+	free(net->state);
+	free(net->out);
+	free(net->d[0]);
+	free(net->d[1]);
+	free(net->dx_in);
+	free(net->part);
+	free(net);
+}
+
+static size_t act_size(int c, int h, int w) { return (size_t)c * h * w; }
+
+struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
+                       char *err, size_t errlen)
+{
+	char spec[96], msg[160];
+	if (a->n < 1 || a->n > ARCH_MAX_LAYERS) {
+		snprintf(err, errlen, "%d layers: need 1 to %d", a->n, ARCH_MAX_LAYERS);
+		return NULL;
+	}
+	if (c < 1 || h < 1 || w < 1 || max_batch < 1) {
+		snprintf(err, errlen, "bad input shape %dx%dx%d or batch %d", c, h, w, max_batch);
+		return NULL;
+	}
+	struct net *net = calloc(1, sizeof *net);
+	if (!net) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	net->nl = a->n, net->c = c, net->h = h, net->w = w, net->max_batch = max_batch;
+	size_t maxact = act_size(c, h, w);
+	if ((double)maxact * max_batch > INT_MAX) {
+		snprintf(err, errlen, "input %dx%dx%d x %d images: too large", c, h, w, max_batch);
+		free(net);
+		return NULL;
+	}
+	for (int i = 0; i < a->n; i++) {
+		struct layer *l = &net->l[i];
+		l->s = a->l[i];
+		l->ops = kind_ops(l->s.kind);
+		l->ic = i ? net->l[i - 1].oc : c;
+		l->ih = i ? net->l[i - 1].oh : h;
+		l->iw = i ? net->l[i - 1].ow : w;
+		l->need_dx = i > 0;
+		l->ws = &net->ws;
+		arch_format_layer(&l->s, spec, sizeof spec);
+		if (!l->ops) {
+			snprintf(err, errlen, "layer %d: unknown kind %d", i + 1, l->s.kind);
+			free(net);
+			return NULL;
+		}
+		if (l->ops->setup(l, max_batch, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "layer %d (%s): %s", i + 1, spec, msg);
+			free(net);
+			return NULL;
+		}
+		size_t sz = act_size(l->oc, l->oh, l->ow);
+		if ((double)sz * max_batch > INT_MAX || l->oh < 1 || l->ow < 1) {
+			snprintf(err, errlen, "layer %d (%s): output %dx%dx%d x %d images: too large",
+			         i + 1, spec, l->oc, l->oh, l->ow, max_batch);
+			free(net);
+			return NULL;
+		}
+		if (sz > maxact)
+			maxact = sz;
+		net->np += l->np;
+		net->ns += l->ns;
+		if (l->cols_n > net->ws.cols_n)
+			net->ws.cols_n = l->cols_n;
+		if (l->part_n > net->ws.part_n)
+			net->ws.part_n = l->part_n;
+	}
+	/* shapes are fine: allocate */
+	struct layer *last = &net->l[net->nl - 1];
+	int ok = (net->params = zalloc(net->np, sizeof(float))) &&
+	         (net->grads = zalloc(net->np, sizeof(float))) &&
+	         (net->state = zalloc(net->ns, sizeof(float))) &&
+	         (net->out = zalloc(act_size(last->oc, last->oh, last->ow) * max_batch, sizeof(float))) &&
+	         (net->d[0] = zalloc(maxact * max_batch, sizeof(float))) &&
+	         (net->d[1] = zalloc(maxact * max_batch, sizeof(float))) &&
+	         (net->part = zalloc((size_t)last->oc * max_batch, sizeof(double))) &&
+	         (net->ws.part = zalloc(net->ws.part_n * NN_SLOTS, sizeof(float))) &&
+	         (net->act[0] = zalloc(act_size(c, h, w) * max_batch, sizeof(float)));
+	size_t po = 0, so = 0;
+	for (int i = 0; ok && i < net->nl; i++) {
+		struct layer *l = &net->l[i];
+		l->p = net->params + po, l->g = net->grads + po, l->st = net->state + so;
+		po += l->np, so += l->ns;
+		ok = (!l->save_n || (l->save = zalloc(l->save_n, sizeof(float)))) &&
+		     (!l->idx_n || (l->idx = zalloc(l->idx_n, 1)));
+	}
+	/* the engine runs one GEMM per thread itself */
+	openblas_set_num_threads(1);
+	if (!ok || ws_grow(&net->ws, nn_threads()) < 0) {
+		net_free(net);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	return net;
+}
+
+void net_out_shape(const struct net *net, int *c, int *h, int *w)
+{
+	const struct layer *l = &net->l[net->nl - 1];
+	*c = l->oc, *h = l->oh, *w = l->ow;
+}
+
+int net_total_stride(const struct net *net)
+{
+	int e = 0, maxe = 0;
+	for (int i = 0; i < net->nl; i++) {
+		const struct layer_spec *s = &net->l[i].s;
+		if (s->kind == L_DENSE || s->kind == L_FLATTEN || s->kind == L_RESHAPE)
+			return 0;
+		if ((s->kind == L_CONV && s->stride == 2) || s->kind == L_MAXPOOL)
+			e++;
+		else if (s->kind == L_UP)
+			e--;
+		if (e > maxe)
+			maxe = e;
+	}
+	return 1 << maxe;
+}
+
+size_t net_nparams(const struct net *net) { return net->np; }
+float *net_params(struct net *net) { return net->params; }
+float *net_grads(struct net *net) { return net->grads; }
+size_t net_nstate(const struct net *net) { return net->ns; }
+float *net_state(struct net *net) { return net->state; }
+int net_nlayers(const struct net *net) { return net->nl; }
+struct layer *net_layer(struct net *net, int i) { return &net->l[i]; }
+
+void net_init(struct net *net, uint64_t seed)
+{
+	struct rng r;
+	rng_seed(&r, seed);
+	for (int i = 0; i < net->nl; i++)
+		if (net->l[i].ops->init)
+			net->l[i].ops->init(&net->l[i], &r);
+	memset(net->grads, 0, sizeof *net->grads * net->np);
+}
+
+void net_set_input_grad(struct net *net, int on)
+{
+	net->input_grad = on;
+	net->l[0].need_dx = on;
+	if (on && !net->dx_in)
+		net->dx_in = zalloc(act_size(net->c, net->h, net->w) * net->max_batch,
+		                    sizeof(float));
+	if (on && !net->dx_in)
+		die("out of memory");
+}
+
+const float *net_activation(struct net *net, int i)
+{
+	return net->kept ? net->act[i + 1] : NULL;
+}
+
+const float *net_input_grad(struct net *net)
+{
+	return net->dx_in;
+}
+
+/* Buffers for every activation, for backward. */
+static void keep_activations(struct net *net)
+{
+	for (int i = 0; i < net->nl; i++) {
+		const struct layer *l = &net->l[i];
+		if (!net->act[i + 1] &&
+		    !(net->act[i + 1] = zalloc(act_size(l->oc, l->oh, l->ow) * net->max_batch,
+		                               sizeof(float))))
+			die("out of memory for the activations of %d layers", net->nl);
+	}
+}
+
+const float *net_forward(struct net *net, const float *x, int n, int training)
+{
+	if (n < 1 || n > net->max_batch)
+		return NULL;
+	ws_ensure(net);
+	if (training)
+		keep_activations(net);
+	net->kept = net->act[1] != NULL;
+	nchw_to_cnhw(x, net->act[0], n, net->c, (long)net->h * net->w);
+	const float *in = net->act[0];
+	for (int i = 0; i < net->nl; i++) {
+		float *y = net->kept ? net->act[i + 1] : net->d[i & 1];
+		net->l[i].ops->forward(&net->l[i], in, y, n, training);
+		in = y;
+	}
+	const struct layer *l = &net->l[net->nl - 1];
+	net->yint = in;
+	cnhw_to_nchw(in, net->out, n, l->oc, (long)l->oh * l->ow);
+	net->n_fwd = n;
+	return net->out;
+}
+
+/* Cross-entropy on a sigmoid output: the gradient w.r.t. the sigmoid's
+ * input is (p - t)/count, exact and never vanishing when p saturates (the
+ * form Keras uses when a sigmoid feeds this loss). */
+static int fuses(const struct layer *l, int loss)
+{
+	return loss == LOSS_BCE && (l->s.kind == L_SIGMOID ||
+	       ((l->s.kind == L_CONV || l->s.kind == L_DENSE) && l->s.act == ACT_SIGMOID));
+}
+
+double net_loss(struct net *net, const float *target, int n, int loss)
+{
+	const struct layer *l = &net->l[net->nl - 1];
+	if (n != net->n_fwd)
+		return -1;
+	return loss_eval(net->yint, target, n, l->oc, (long)l->oh * l->ow,
+	                 loss, 0, NULL, net->part);
+}
+
+double net_backward(struct net *net, const float *target, int n, int loss)
+{
+	struct layer *last = &net->l[net->nl - 1];
+	if (n != net->n_fwd || !net->kept)
+		return -1;
+	ws_ensure(net);
+	for (int i = 0; i < net->nl; i++)
+		net->l[i].fused = 0;
+	last->fused = fuses(last, loss);
+	float *dy = net->d[0], *dx = net->d[1];
+	double v = loss_eval(net->yint, target, n, last->oc,
+	                     (long)last->oh * last->ow, loss, last->fused, dy, net->part);
+	for (int i = net->nl - 1; i >= 0; i--) {
+		struct layer *l = &net->l[i];
+		l->ops->backward(l, net->act[i], net->act[i + 1], dy, dx, n);
+		float *t = dy;
+		dy = dx, dx = t;
+	}
+	if (net->input_grad)
+		cnhw_to_nchw(dy, net->dx_in, n, net->c, (long)net->h * net->w);
+	return v;
+}
+
+/* v with thousands separated by commas, as Keras prints counts. */
+static const char *grouped(size_t v, char *buf, size_t n)
+{
+	char digits[32];
+	int len = snprintf(digits, sizeof digits, "%zu", v), o = 0;
+	for (int i = 0; i < len && (size_t)o + 2 < n; i++) {
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = digits[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+void net_print(const struct net *net, FILE *f)
+{
+	char spec[96], shape[48], num[48], num2[48];
+	fprintf(f, "%5s  %-24s %-16s %12s\n", "#", "layer", "output", "params");
+	fprintf(f, "%5s  %-24s %dx%dx%d\n", "", "input", net->c, net->h, net->w);
+	for (int i = 0; i < net->nl; i++) {
+		const struct layer *l = &net->l[i];
+		arch_format_layer(&l->s, spec, sizeof spec);
+		snprintf(shape, sizeof shape, "%dx%dx%d", l->oc, l->oh, l->ow);
+		fprintf(f, "%5d  %-24s %-16s %12s\n", i + 1, spec, shape,
+		        grouped(l->np, num, sizeof num));
+	}
+	fprintf(f, "total: %s parameters, %s state values (batch-norm statistics)\n",
+	        grouped(net->np, num, sizeof num), grouped(net->ns, num2, sizeof num2));
+}
