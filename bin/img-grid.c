@@ -189,7 +189,13 @@ static void read_panel(const struct opts *o, struct panel *p, struct ts_shape *s
 			    (unsigned long long)p->n + 1, shape->h, shape->w, o->scale, o->nin,
 			    MAX_PIXELS);
 		if (p->n == cap) {
+			/* doubling, but never past what the grid (or --count)
+			 * can take: images may be large */
+			uint64_t most = limit / (uint64_t)o->nin;
+			if (o->count && (uint64_t)o->count < most)
+				most = (uint64_t)o->count;
 			cap = cap ? 2 * cap : 64;
+			cap = cap < most ? cap : most;
 			p->pix = xrealloc(p->pix, (size_t)cap * per);
 		}
 		if (rd.shape.dtype == TS_F32) {
@@ -215,6 +221,7 @@ int main(int argc, char **argv)
 	struct ts_shape shape = { 0 };
 	struct outfile out;
 	struct pngio_writer pw;
+	const char *oname;
 	uint64_t nmax = 0, cols, rows, cw, chh, panel_w, width, height, plane;
 	unsigned char *row;
 	int oc, i;
@@ -256,10 +263,11 @@ int main(int argc, char **argv)
 	/* gray output unless the images or the gap need colour */
 	oc = shape.c == 3 || o.color[0] != o.color[1] || o.color[1] != o.color[2] ? 3 : 1;
 
+	oname = o.output && strcmp(o.output, "-") ? o.output : "<stdout>";
 	row = xmalloc_n(width, oc);
 	plane = (uint64_t)shape.h * shape.w;
 	if (pngio_write_begin(&pw, out.f, (uint32_t)width, (uint32_t)height, oc))
-		die("%s: %s", o.output ? o.output : "<stdout>", pw.err);
+		die("%s: %s", oname, pw.err);
 	for (uint64_t y = 0; y < height; y++) {
 		uint64_t gr = y / (chh + o.gap), in = y % (chh + o.gap);
 		for (uint64_t x = 0; x < width; x++)
@@ -282,10 +290,10 @@ int main(int argc, char **argv)
 			}
 		}
 		if (pngio_write_row(&pw, row))
-			die("%s: %s", o.output ? o.output : "<stdout>", pw.err);
+			die("%s: %s", oname, pw.err);
 	}
 	if (pngio_write_end(&pw))
-		die("%s: %s", o.output ? o.output : "<stdout>", pw.err);
+		die("%s: %s", oname, pw.err);
 	pngio_writer_free(&pw);
 	free(row);
 	for (i = 0; i < o.nin; i++)

@@ -121,7 +121,8 @@ int main(int argc, char **argv)
 		s.h = im.h;
 		s.w = im.w;
 		if (ts_write_header(out.f, &s, 1) || ts_write(out.f, &s, im.data, &label, 1))
-			die("write error: %s", strerror(errno));
+			die("%s: write error: %s", o.output && strcmp(o.output, "-") ? o.output :
+			    "<stdout>", strerror(errno));
 		free(im.data);
 	}
 	out_commit(&out);

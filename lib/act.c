@@ -3,28 +3,20 @@
  * Backward works from the output y alone (relu: y > 0; sigmoid: y (1 - y)),
  * so a layer keeps no copy of its pre-activation.
  */
-#include <math.h>
 #include <string.h>
 
+#include "dconv.h"
 #include "layer.h"
 #include "par.h"
 
 /* Values per work item of the elementwise loops. */
 #define GRAIN 65536
 
-static float sigmoidf(float x)
-{
-	/* never exp of a large positive number: no overflow, no NaN */
-	if (x >= 0)
-		return 1 / (1 + expf(-x));
-	float e = expf(x);
-	return e / (1 + e);
-}
-
 void act_sigmoid(float *y, long n)
 {
-	for (long i = 0; i < n; i++)
-		y[i] = sigmoidf(y[i]);
+	/* the conv kernels' vectorised form, so that every path computes the
+	 * same sigmoid */
+	dconv_sigmoid(y, n);
 }
 
 /* dy *= act'(y) over n values, single-threaded. */
@@ -92,6 +84,7 @@ double vsum(const float *a, long n)
 		const float *p = a + i0;
 		float acc[16] = { 0 };
 		for (; i + 16 <= len; i += 16)
+			#pragma omp simd
 			for (int j = 0; j < 16; j++)
 				acc[j] += p[i + j];
 		double blk = 0;
@@ -106,8 +99,34 @@ double vsum(const float *a, long n)
 
 double act_grad_sum(float *dy, const float *y, long n, int act)
 {
-	grad_serial(dy, y, n, act);
-	return vsum(dy, n);
+	if (act != ACT_RELU) {
+		grad_serial(dy, y, n, act);
+		return vsum(dy, n);
+	}
+	/* one pass: the relu mask and the sum, as vsum adds */
+	double total = 0;
+	for (long i0 = 0; i0 < n; i0 += BLOCK) {
+		long len = n - i0 < BLOCK ? n - i0 : BLOCK, i = 0;
+		float *p = dy + i0;
+		const float *q = y + i0;
+		float acc[16] = { 0 };
+		for (; i + 16 <= len; i += 16)
+			#pragma omp simd
+			for (int j = 0; j < 16; j++) {
+				float v = q[i + j] > 0 ? p[i + j] : 0;
+				p[i + j] = v;
+				acc[j] += v;
+			}
+		double blk = 0;
+		for (; i < len; i++) {
+			p[i] = q[i] > 0 ? p[i] : 0;
+			blk += p[i];
+		}
+		for (int j = 0; j < 16; j++)
+			blk += acc[j];
+		total += blk;
+	}
+	return total;
 }
 
 static int act_setup(struct layer *l, int max_batch, char *err, size_t errlen)

@@ -2,10 +2,13 @@
  *
  * A spec is comma-separated layers, blanks around each allowed:
  *   convN[kK][sS][:same|:valid][:relu|:sigmoid|:linear]   (k3 s1 same relu)
- *   bn  relu  sigmoid  pool  up  flatten
+ *   bn  relu  sigmoid  clip  pool  up  flatten
  *   denseN[:relu|:sigmoid|:linear]                        (relu)
  *   reshapeCxHxW
- * A preset name stands for its whole spec (presets win over look-alike
+ *   s2d  d2s                              (space to depth, depth to space, by 2)
+ *   save:NAME  add:NAME  concat:NAME      (NAME: 1-15 of A-Z a-z 0-9 _)
+ * Each add:NAME and concat:NAME uses the output of the save:NAME before
+ * it; a name is saved once. A preset name stands for its whole spec (presets win over look-alike
  * specs: "dense1" is the preset, not one dense unit).
  */
 #include <ctype.h>
@@ -29,6 +32,14 @@ static const char *const presets[][2] = {
 	{ "shallow-pool", "conv32,pool,conv32,up,conv32,conv3k1:sigmoid" },
 	{ "shallow-strided", "conv32,conv32s2,conv32,up,conv32,conv3k1:sigmoid" },
 	{ "seed-best", "conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid" },
+	/* for the findings: deeper, down to 8x8; as many convolutions,
+	 * striding down to 4x4 */
+	{ "deep-strided", "conv32,conv32s2,conv32,conv32s2,conv32,up,conv32,up,conv32,"
+	  "conv3k1:sigmoid" },
+	{ "shrink4", "conv32,conv32s2,conv32s2,conv32s2,up,conv32,up,conv32,up,conv32,"
+	  "conv3k1:sigmoid" },
+	{ "dn-unet", "save:in,conv32,save:e1,conv64s2,bn,conv64,bn,save:e2,conv128s2,bn,"
+	  "conv128,bn,d2s,concat:e2,conv64,bn,d2s,concat:e1,conv3:linear,add:in,clip" },
 };
 #define NPRESETS (int)(sizeof presets / sizeof presets[0])
 
@@ -45,7 +56,42 @@ const char *arch_preset_spec(int i)
 static const struct { const char *name; int kind; } plain[] = {
 	{ "bn", L_BN }, { "relu", L_RELU }, { "sigmoid", L_SIGMOID },
 	{ "pool", L_MAXPOOL }, { "up", L_UP }, { "flatten", L_FLATTEN },
+	{ "s2d", L_S2D }, { "d2s", L_D2S }, { "clip", L_CLIP },
 };
+
+static const struct { const char *name; int kind; } named[] = {
+	{ "save", L_SAVE }, { "add", L_ADD }, { "concat", L_CONCAT },
+};
+
+static const char *named_kind(int kind)
+{
+	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+		if (named[i].kind == kind)
+			return named[i].name;
+	return NULL;
+}
+
+/* "save:NAME" and the like: 0 done, 1 not this kind of token, -1 bad. */
+static int parse_named(const char *tok, struct layer_spec *l, char *msg, size_t n)
+{
+	for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+		size_t len = strlen(named[i].name);
+		if (strncmp(tok, named[i].name, len) || (tok[len] != ':' && tok[len]))
+			continue;
+		const char *nm = tok + len + !!tok[len];
+		size_t nlen = strspn(nm, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                         "0123456789_");
+		if (nlen == 0 || nlen > ARCH_MAX_NAME || nm[nlen]) {
+			snprintf(msg, n, "%s needs a name of 1 to %d letters, digits or _, "
+			         "as in %s:in", named[i].name, ARCH_MAX_NAME, named[i].name);
+			return -1;
+		}
+		l->kind = named[i].kind;
+		memcpy(l->name, nm, nlen);
+		return 0;
+	}
+	return 1;
+}
 
 /* Reads decimal digits at *p (advancing) into *v; -1 if there are none.
  * Values beyond 10^9 saturate there, to be refused by the range check. */
@@ -72,6 +118,9 @@ static int parse_token(const char *tok, struct layer_spec *l, char *msg, size_t 
 			l->kind = plain[i].kind;
 			return 0;
 		}
+	int r = parse_named(tok, l, msg, n);
+	if (r <= 0)
+		return r;
 	const char *p = tok;
 	long v;
 	if (!strncmp(p, "reshape", 7)) {
@@ -171,6 +220,28 @@ static int parse_token(const char *tok, struct layer_spec *l, char *msg, size_t 
 	return 0;
 }
 
+/* The last layer of a, a->l[a->n], against the ones before it: an add or
+ * concat needs an earlier save of its name, a save a name not saved yet. */
+static int check_name(const struct arch *a, char *msg, size_t n)
+{
+	const struct layer_spec *l = &a->l[a->n];
+	if (!named_kind(l->kind))
+		return 0;
+	int saved = 0;
+	for (int i = 0; i < a->n; i++)
+		saved |= a->l[i].kind == L_SAVE && !strcmp(a->l[i].name, l->name);
+	if (l->kind == L_SAVE && saved) {
+		snprintf(msg, n, "save:%s: the name is saved already", l->name);
+		return -1;
+	}
+	if (l->kind != L_SAVE && !saved) {
+		snprintf(msg, n, "%s:%s: no save:%s before it", named_kind(l->kind),
+		         l->name, l->name);
+		return -1;
+	}
+	return 0;
+}
+
 static int parse_spec(const char *text, struct arch *a, char *err, size_t errlen)
 {
 	char tok[128], msg[160];
@@ -205,6 +276,10 @@ static int parse_spec(const char *text, struct arch *a, char *err, size_t errlen
 			return -1;
 		}
 		if (r < 0) {
+			snprintf(err, errlen, "%s (token %d: '%s')", msg, count, tok);
+			return -1;
+		}
+		if (check_name(a, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "%s (token %d: '%s')", msg, count, tok);
 			return -1;
 		}
@@ -248,6 +323,10 @@ void arch_format_layer(const struct layer_spec *l, char *buf, size_t n)
 			return;
 		}
 	char k[16] = "", s[16] = "";
+	if (named_kind(l->kind)) {
+		snprintf(buf, n, "%s:%s", named_kind(l->kind), l->name);
+		return;
+	}
 	switch (l->kind) {
 	case L_CONV:
 		if (l->k != 3)

@@ -19,46 +19,42 @@
  * double: fast, and accurate enough for a million values. */
 #define BLOCK 4096
 
-/* Sum of a[i] * (b[i] - bsub). */
-static double dot_f(const float *a, const float *b, float bsub, long n)
+/* One pass over n values: *s1 = sum of a[i] - k and *s2 = sum of
+ * (a[i] - k)^2, or with b, *s1 = sum of a[i] and *s2 = sum of
+ * a[i] * (b[i] - k). */
+static void sums2(const float *a, const float *b, float k, long n, double *s1, double *s2)
 {
-	double total = 0;
+	double t1 = 0, t2 = 0;
 	for (long i0 = 0; i0 < n; i0 += BLOCK) {
 		long len = n - i0 < BLOCK ? n - i0 : BLOCK, i = 0;
-		const float *p = a + i0, *q = b + i0;
-		float acc[16] = { 0 };
-		for (; i + 16 <= len; i += 16)
-			for (int j = 0; j < 16; j++)
-				acc[j] += p[i + j] * (q[i + j] - bsub);
-		double blk = 0;
-		for (; i < len; i++)
-			blk += p[i] * (q[i] - bsub);
+		const float *p = a + i0, *q = b ? b + i0 : NULL;
+		float u[16] = { 0 }, v[16] = { 0 };
+		if (q) {
+			for (; i + 16 <= len; i += 16)
+				#pragma omp simd
+				for (int j = 0; j < 16; j++) {
+					u[j] += p[i + j];
+					v[j] += p[i + j] * (q[i + j] - k);
+				}
+		} else {
+			for (; i + 16 <= len; i += 16)
+				#pragma omp simd
+				for (int j = 0; j < 16; j++) {
+					float d = p[i + j] - k;
+					u[j] += d;
+					v[j] += d * d;
+				}
+		}
+		double b1 = 0, b2 = 0;
+		for (; i < len; i++) {
+			float d = q ? p[i] : p[i] - k, e = q ? p[i] * (q[i] - k) : d * d;
+			b1 += d, b2 += e;
+		}
 		for (int j = 0; j < 16; j++)
-			blk += acc[j];
-		total += blk;
+			b1 += u[j], b2 += v[j];
+		t1 += b1, t2 += b2;
 	}
-	return total;
-}
-
-/* Sum of (a[i] - mu)^2. */
-static double sqdev_f(const float *a, float mu, long n)
-{
-	double total = 0;
-	for (long i0 = 0; i0 < n; i0 += BLOCK) {
-		long len = n - i0 < BLOCK ? n - i0 : BLOCK, i = 0;
-		const float *p = a + i0;
-		float acc[16] = { 0 };
-		for (; i + 16 <= len; i += 16)
-			for (int j = 0; j < 16; j++)
-				acc[j] += (p[i + j] - mu) * (p[i + j] - mu);
-		double blk = 0;
-		for (; i < len; i++)
-			blk += (p[i] - mu) * (p[i] - mu);
-		for (int j = 0; j < 16; j++)
-			blk += acc[j];
-		total += blk;
-	}
-	return total;
+	*s1 = t1, *s2 = t2;
 }
 
 static int bn_setup(struct layer *l, int max_batch, char *err, size_t errlen)
@@ -93,9 +89,12 @@ static void forward_channel(void *ctx, long c, int worker)
 	float *yc = jb->y + c * len;
 	float mu, var;
 	if (jb->training) {
+		/* two passes (the second from the cache: a channel is one
+		 * run): no cancellation when |mean| >> std */
+		double s1, s2;
 		mu = (float)(vsum(xc, len) / (double)len);
-		/* two passes: no cancellation when |mean| >> std */
-		var = (float)(sqdev_f(xc, mu, len) / (double)len);
+		sums2(xc, NULL, mu, len, &s1, &s2);
+		var = (float)(s2 / (double)len);
 		rmean[c] = (float)(BN_MOMENTUM * rmean[c] + (1 - BN_MOMENTUM) * mu);
 		rvar[c] = (float)(BN_MOMENTUM * rvar[c] + (1 - BN_MOMENTUM) * var);
 	} else {
@@ -126,8 +125,9 @@ static void backward_channel(void *ctx, long c, int worker)
 	const float *mean = l->save, *invstd = l->save + C;
 	const float *xc = jb->x + c * len, *dyc = jb->dy + c * len;
 	float mu = mean[c], is = invstd[c], gamma = l->p[c];
-	double sdy = vsum(dyc, len);
-	double sdyx = dot_f(dyc, xc, mu, len) * is;   /* sum dy*xhat */
+	double sdy, sdyx;
+	sums2(dyc, xc, mu, len, &sdy, &sdyx);
+	sdyx *= is;   /* sum dy*xhat */
 	l->g[c] = (float)sdyx;
 	l->g[C + c] = (float)sdy;
 	if (!l->need_dx)

@@ -1,224 +1,141 @@
-/* conv2d.c - 2-D convolution: im2col + GEMM over many images at once
+/* conv2d.c - 2-D convolution over many images at once
  *
  * Parameters: weights (OC,C,k,k), the PyTorch layout, then bias (OC).
  * Padding "same" follows Keras/TensorFlow: total = max((OH-1)*s + k - H, 0)
  * with OH = ceil(H/s), pad before = total/2, the rest after; "valid" pads
  * nothing and OH = (H-k)/s + 1. The activation is folded in.
  *
- * With activations stored (C,N,H,W), output columns are (n,oh,ow) over the
- * whole batch: y (OC, N*OH*OW) = W (OC, C*k*k) * cols (C*k*k, N*OH*OW). The
- * columns are cut into items (whole images, or bands of output rows of one
- * image when an image is big) so that one item's cols stay near L2-sized;
- * threads take items. Backward adds dW per slot (NN_SLOTS fixed groups of
- * images, each owning its images' dx) and sums the slots in order, so the
- * result does not depend on the number of threads.
+ * Activations are stored (C,N,H,W). Each pass is a phase plan (im2col.h):
+ * forward y from x, and the input gradient as a convolution of dy with
+ * rearranged weights (written once per pixel: no col2im, no zeroing). A
+ * stride 2 reads the input by its four phases. conv2d_up_ops is the same
+ * layer right after a nearest x2 upsampling (whose variant up_small_ops
+ * passes on the small image itself): it computes each output phase from
+ * the small image with kernels of summed taps, 4/9 of the work for a 3x3
+ * kernel, and its input gradient is the small image's.
+ *
+ * A plan runs on the direct kernels (dconv.h) when they are built and the
+ * images are small enough to pack, else as im2col + GEMM (gemm.h) on
+ * items: whole images, or bands of rows of a big image, so that one item's
+ * cols stay near L2-sized. Threads take items. Backward adds dW per slot
+ * (NN_SLOTS fixed groups of images, each owning its images' dx) and sums
+ * the slots in order, so results do not depend on the number of threads.
+ * CAE_CONV_GEMM=1 in the environment keeps every plan on im2col + GEMM.
  */
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "conv.h"
+#include "dconv.h"
 #include "gemm.h"
+#include "im2col.h"
 #include "layer.h"
 #include "par.h"
 #include "rng.h"
 
-/* Floats of cols per item: 512 KiB, half an L2, measured best here. */
+/* Floats of cols per GEMM item: 512 KiB, half an L2, measured best here. */
 #ifndef COLS_BUDGET
 #define COLS_BUDGET (128 * 1024)
 #endif
+/* Floats of packed source images per direct item. */
+#ifndef PACK_BUDGET
+#define PACK_BUDGET (96 * 1024)
+#endif
 
 static int imax(int a, int b) { return a > b ? a : b; }
+static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
 
-/* Items: g whole images each (g >= 1), or (g == 0) bands of r output rows
- * of one image. p = OH*OW columns per image. */
-struct items { long p; int ow, oh, g, r, bands, n; long count; };
+static int is_up(const struct layer *l) { return l->ops == &conv2d_up_ops; }
 
-static void items_make(const struct layer *l, int n, struct items *it)
+static void make_plan(const struct layer *l, struct cplan *p, int dx)
 {
-	long ckk = (long)l->ic * l->s.k * l->s.k;
-	it->p = (long)l->oh * l->ow;
-	it->oh = l->oh, it->ow = l->ow, it->n = n;
-	if (ckk * it->p <= COLS_BUDGET) {
-		long g = COLS_BUDGET / (ckk * it->p);
-		it->g = (int)(g > n ? n : g);
-		it->count = (n + it->g - 1) / it->g;
-		it->r = it->bands = 0;
-	} else {
-		long r = COLS_BUDGET / (ckk * l->ow);
-		it->g = 0;
-		it->r = (int)(r < 1 ? 1 : r > l->oh ? l->oh : r);
-		it->bands = (l->oh + it->r - 1) / it->r;
-		it->r = (l->oh + it->bands - 1) / it->bands;   /* even bands */
-		it->count = (long)n * it->bands;
+	int up = is_up(l);
+	/* after an upsampling, the input is the small image */
+	plan_make(p, dx ? (up ? PLAN_UP_DX : PLAN_DX) : (up ? PLAN_UP_FWD : PLAN_FWD),
+	          l->s.k, l->s.stride, l->pt, l->pl, l->ic, l->ih >> up, l->iw >> up,
+	          l->oc, l->oh, l->ow);
+}
+
+static int direct_mode = -1;   /* -1: not yet read from the environment */
+
+void conv2d_set_direct(int on)
+{
+	direct_mode = on;
+}
+
+/* Whether plan p runs on the direct kernels. */
+static int use_direct(const struct cplan *p)
+{
+	if (direct_mode < 0) {
+		const char *e = getenv("CAE_CONV_GEMM");
+		direct_mode = !(e && *e && *e != '0');
 	}
+	return direct_mode && dconv_ok(p, PACK_BUDGET);
 }
 
-/* Column range [j0,j1) of item i; returns the item's first image. */
-static int item_range(const struct items *it, long i, long *j0, long *j1)
+/* Items of the direct kernels: whole images, as many as fit the budget. */
+static void direct_items(const struct cplan *p, int n, struct items *it)
 {
-	if (it->g) {
-		long m0 = i * it->g, m1 = m0 + it->g;
-		*j0 = m0 * it->p, *j1 = (m1 < it->n ? m1 : it->n) * it->p;
-		return (int)m0;
+	struct dgeom gm;
+	dconv_geom(p, &gm);
+	long per = gm.direct ? (long)p->rows * p->cols * p->cout : gm.image + 64;
+	long g = PACK_BUDGET / (per > 0 ? per : 1);
+	it->g = (int)(g < 1 ? 1 : g > n ? n : g);
+	it->n = n, it->r = it->bands = 0;
+	it->count = (n + it->g - 1) / it->g;
+}
+
+static void plan_items(const struct cplan *p, int n, struct items *it)
+{
+	if (use_direct(p))
+		direct_items(p, n, it);
+	else
+		items_make(p, n, COLS_BUDGET, it);
+}
+
+/* Scratch floats for plan p's items over up to n images: cols (or packed
+ * sources), and blocks of one destination phase; enough for either path,
+ * so that conv2d_set_direct() may switch at any time. */
+static void plan_scratch(const struct cplan *p, int n, size_t *cols, size_t *blk)
+{
+	struct items it;
+	*cols = *blk = 0;
+	if (dconv_ok(p, PACK_BUDGET)) {
+		struct dgeom gm;
+		direct_items(p, n, &it);
+		dconv_geom(p, &gm);
+		if (!gm.direct)
+			*cols = (size_t)(gm.image * it.g + 64);
+		if (p->nph > 1 || p->dstep > 1)
+			*blk = items_out_floats(&it, p);
 	}
-	long m = i / it->bands, r0 = i % it->bands * it->r, r1 = r0 + it->r;
-	*j0 = m * it->p + r0 * it->ow;
-	*j1 = m * it->p + (r1 < it->oh ? r1 : it->oh) * it->ow;
-	return (int)m;
+	items_make(p, n, COLS_BUDGET, &it);
+	if (!p->direct)
+		*cols = zmax(*cols, items_cols_floats(&it, p));
+	if (p->nph > 1 || p->dstep > 1)
+		*blk = zmax(*blk, items_out_floats(&it, p));
 }
 
-/* Output columns [lo,hi) whose input column ow*s + off lies in [0,w). */
-static void valid_cols(int ow, int w, int s, int off, int *lo, int *hi)
+/* Floats of dW partial sums: the forward plan's weights, then the bias. */
+static size_t wgrad_floats(const struct layer *l, const struct cplan *pf)
 {
-	int a = off >= 0 ? 0 : (-off + s - 1) / s;
-	int b = w - 1 - off < 0 ? 0 : (w - 1 - off) / s + 1;
-	*lo = a < ow ? a : ow;
-	*hi = b < ow ? b : ow;
-	if (*hi < *lo)
-		*hi = *lo;
+	return pf->rearranged ? (size_t)pf->wn : l->np - (size_t)l->oc;
 }
 
-/* Items are whole output rows: [j0,j1) covers rows oh0 of image m0 up to
- * (not including) row oh1 of image m1 (oh1 = OH when it ends an image). */
-struct span { int m0, oh0, m1, oh1; };
+/* Layout of l->save: rearranged weights of the forward and input-gradient
+ * plans, then their packed forms for the direct kernels. */
+struct wlayout { size_t fa, da, fp, dp, total; };
 
-static void span_of(const struct layer *l, long j0, long j1, struct span *sp)
+static void wlayout(const struct cplan *pf, const struct cplan *pd, struct wlayout *w)
 {
-	long P = (long)l->oh * l->ow;
-	sp->m0 = (int)(j0 / P), sp->oh0 = (int)(j0 % P / l->ow);
-	sp->m1 = (int)((j1 - 1) / P), sp->oh1 = (int)((j1 - 1) % P / l->ow) + 1;
-}
-
-/* Output rows [*va,*vb) within [a,b) whose input row oh*s + di is inside. */
-static void valid_rows(int h, int s, int di, int a, int b, int *va, int *vb)
-{
-	int lo = di >= 0 ? 0 : (-di + s - 1) / s;
-	int hi = h - di <= 0 ? 0 : (h - di + s - 1) / s;
-	*va = lo > a ? lo : a;
-	*vb = hi < b ? hi : b;
-	if (*vb < *va)
-		*vb = *va;
-}
-
-/* Row (ki,kj) of one channel's cols for output rows [a,b) of one image:
- * dst (b-a, OW) gets plane (H,W) shifted by the tap, 0 in the padding.
- * Stride 1 with OW == W is one flat shifted copy whose few wrapped-round
- * values are then zeroed; otherwise row by row. */
-static void im2col_plane(const struct layer *l, const float *plane, int ki, int kj,
-                         int a, int b, float *dst)
-{
-	int H = l->ih, W = l->iw, OW = l->ow, s = l->s.stride;
-	int di = ki - l->pt, dj = kj - l->pl, lo, hi, va, vb;
-	valid_cols(OW, W, s, dj, &lo, &hi);
-	valid_rows(H, s, di, a, b, &va, &vb);
-	memset(dst, 0, sizeof *dst * (size_t)(va - a) * OW);
-	memset(dst + (long)(vb - a) * OW, 0, sizeof *dst * (size_t)(b - vb) * OW);
-	if (vb == va)
-		return;
-	float *d = dst + (long)(va - a) * OW;
-	if (s == 1 && OW == W) {
-		long f0 = (long)(va + di) * W + dj, f1 = f0 + (long)(vb - va) * W;
-		long c0 = f0 < 0 ? 0 : f0, c1 = f1 > (long)H * W ? (long)H * W : f1;
-		memcpy(d + (c0 - f0), plane + c0, sizeof *d * (size_t)(c1 - c0));
-		for (int oh = va; oh < vb; oh++, d += OW) {
-			for (int ow = 0; ow < lo; ow++)
-				d[ow] = 0;
-			for (int ow = hi; ow < OW; ow++)
-				d[ow] = 0;
-		}
-		return;
-	}
-	for (int oh = va; oh < vb; oh++, d += OW) {
-		const float *row = plane + (long)(oh * s + di) * W;
-		#pragma omp simd
-		for (int ow = 0; ow < lo; ow++)
-			d[ow] = 0;
-		#pragma omp simd
-		for (int ow = lo; ow < hi; ow++)
-			d[ow] = row[ow * s + dj];
-		#pragma omp simd
-		for (int ow = hi; ow < OW; ow++)
-			d[ow] = 0;
-	}
-}
-
-/* The adjoint of im2col_plane: plane += src put back; src (b-a, OW) is
- * scratch and gets its padding positions zeroed. */
-static void col2im_plane(const struct layer *l, float *src, int ki, int kj,
-                         int a, int b, float *plane)
-{
-	int H = l->ih, W = l->iw, OW = l->ow, s = l->s.stride;
-	int di = ki - l->pt, dj = kj - l->pl, lo, hi, va, vb;
-	valid_cols(OW, W, s, dj, &lo, &hi);
-	valid_rows(H, s, di, a, b, &va, &vb);
-	if (vb == va)
-		return;
-	float *d = src + (long)(va - a) * OW;
-	if (s == 1 && OW == W) {
-		for (int oh = va; oh < vb; oh++, d += OW) {
-			for (int ow = 0; ow < lo; ow++)
-				d[ow] = 0;
-			for (int ow = hi; ow < OW; ow++)
-				d[ow] = 0;
-		}
-		d = src + (long)(va - a) * OW;
-		long f0 = (long)(va + di) * W + dj, f1 = f0 + (long)(vb - va) * W;
-		long c0 = f0 < 0 ? 0 : f0, c1 = f1 > (long)H * W ? (long)H * W : f1;
-		const float *dd = d + (c0 - f0);
-		float *pp = plane + c0;
-		#pragma omp simd
-		for (long i = 0; i < c1 - c0; i++)
-			pp[i] += dd[i];
-		return;
-	}
-	for (int oh = va; oh < vb; oh++, d += OW) {
-		float *row = plane + (long)(oh * s + di) * W;
-		#pragma omp simd
-		for (int ow = lo; ow < hi; ow++)
-			row[ow * s + dj] += d[ow];
-	}
-}
-
-/* cols (C*k*k, j1-j0): row (c,ki,kj), column j = (n,oh,ow) of the output,
- * holds x[c, n, oh*s+ki-pt, ow*s+kj-pl], or 0 in the padding.
- * x is (C,N,H,W). */
-static void im2col(const struct layer *l, const float *x, int n,
-                   long j0, long j1, float *cols)
-{
-	int C = l->ic, k = l->s.k, OH = l->oh, OW = l->ow;
-	long hw = (long)l->ih * l->iw;
-	struct span sp;
-	span_of(l, j0, j1, &sp);
-	float *dst = cols;
-	for (int c = 0; c < C; c++)
-	for (int ki = 0; ki < k; ki++)
-	for (int kj = 0; kj < k; kj++)
-		for (int m = sp.m0; m <= sp.m1; m++) {
-			int a = m == sp.m0 ? sp.oh0 : 0, b = m == sp.m1 ? sp.oh1 : OH;
-			im2col_plane(l, x + ((long)c * n + m) * hw, ki, kj, a, b, dst);
-			dst += (long)(b - a) * OW;
-		}
-}
-
-/* The adjoint of im2col: dx += cols scattered back (padding dropped);
- * cols is scratch. */
-static void col2im(const struct layer *l, float *cols, int n,
-                   long j0, long j1, float *dx)
-{
-	int C = l->ic, k = l->s.k, OH = l->oh, OW = l->ow;
-	long hw = (long)l->ih * l->iw;
-	struct span sp;
-	span_of(l, j0, j1, &sp);
-	float *src = cols;
-	for (int c = 0; c < C; c++)
-	for (int ki = 0; ki < k; ki++)
-	for (int kj = 0; kj < k; kj++)
-		for (int m = sp.m0; m <= sp.m1; m++) {
-			int a = m == sp.m0 ? sp.oh0 : 0, b = m == sp.m1 ? sp.oh1 : OH;
-			col2im_plane(l, src, ki, kj, a, b, dx + ((long)c * n + m) * hw);
-			src += (long)(b - a) * OW;
-		}
+	w->fa = 0;
+	w->da = (size_t)pf->wn;
+	w->fp = w->da + (size_t)pd->wn;
+	w->dp = w->fp + (dconv_ok(pf, PACK_BUDGET) ? dconv_wfloats(pf) : 0);
+	w->total = w->dp + (dconv_ok(pd, PACK_BUDGET) ? dconv_wfloats(pd) : 0);
 }
 
 static int conv_setup(struct layer *l, int max_batch, char *err, size_t errlen)
@@ -239,20 +156,37 @@ static int conv_setup(struct layer *l, int max_batch, char *err, size_t errlen)
 	}
 	l->oc = l->s.units;
 	long ckk = (long)l->ic * k * k;
+	if (k > PLAN_MAX_K || s < 1 || s > 2) {
+		snprintf(err, errlen, "kernel %d stride %d: not supported", k, s);
+		return -1;
+	}
 	if (ckk > INT_MAX / 4 || ckk * l->oc > INT_MAX / 4) {
 		snprintf(err, errlen, "%ld weights: too many", ckk * l->oc);
 		return -1;
 	}
-	l->np = (size_t)(ckk * l->oc + l->oc);
-	l->part_n = l->np;
-	if (k == 1 && s == 1) {
-		l->cols_n = 0;   /* the input is its own cols */
-	} else {
-		struct items it;
-		items_make(l, max_batch, &it);
-		l->cols_n = it.g ? (size_t)(ckk * it.g * it.p)
-		                 : (size_t)(ckk * it.r * l->ow);
+	if (is_up(l) && (s != 1 || l->ih % 2 || l->iw % 2)) {
+		snprintf(err, errlen, "no upsampled input for a stride-%d conv", s);
+		return -1;
 	}
+	l->np = (size_t)(ckk * l->oc + l->oc);
+	struct cplan *pf = malloc(2 * sizeof *pf), *pd = pf + 1;
+	if (!pf) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	make_plan(l, pf, 0);
+	make_plan(l, pd, 1);
+	size_t fc, fb, dc, db;
+	/* the backward pass runs the forward plan's items per slot: fewer
+	 * images, never more scratch */
+	plan_scratch(pf, max_batch, &fc, &fb);
+	plan_scratch(pd, max_batch, &dc, &db);
+	l->cols_n = zmax(zmax(fc, dc), zmax(fb, db));
+	l->part_n = wgrad_floats(l, pf) + (size_t)l->oc;
+	struct wlayout wl;
+	wlayout(pf, pd, &wl);
+	l->save_n = wl.total;
+	free(pf);
 	return 0;
 }
 
@@ -267,126 +201,245 @@ static void conv_init(struct layer *l, struct rng *r)
 	memset(l->p + nw, 0, sizeof *l->p * (size_t)l->oc);
 }
 
-/* One convolution pass over a batch, for the work items. */
+/* One convolution pass over a batch. */
 struct job {
 	struct layer *l;
 	const float *x, *y;   /* (C,N,H,W), (OC,N,OH,OW) */
 	float *out, *dy, *dx;
-	int n, direct;
-	long ncols;           /* N*OH*OW */
-	struct items it;
+	int n;
+	struct cplan pf, pd;  /* forward, input gradient */
+	int df, dd;           /* they run on the direct kernels */
+	struct dgeom gf, gd;
+	const float *af, *ad; /* their weights A_q, or packed */
+	struct items it;      /* forward items */
 };
 
-static void job_make(struct job *jb, struct layer *l, const float *x, int n)
+/* Prepares the plans and their weights. */
+static void job_make(struct job *jb, struct layer *l, int n, int dx)
 {
-	jb->l = l, jb->x = x, jb->n = n;
-	jb->direct = l->s.k == 1 && l->s.stride == 1;
-	jb->ncols = (long)n * l->oh * l->ow;
-	items_make(l, n, &jb->it);
+	jb->l = l, jb->n = n;
+	make_plan(l, &jb->pf, 0);
+	make_plan(l, &jb->pd, 1);
+	jb->df = use_direct(&jb->pf);
+	jb->dd = use_direct(&jb->pd);
+	dconv_geom(&jb->pf, &jb->gf);
+	dconv_geom(&jb->pd, &jb->gd);
+	struct wlayout wl;
+	wlayout(&jb->pf, &jb->pd, &wl);
+	const struct cplan *p = dx ? &jb->pd : &jb->pf;
+	float *a = l->save + (dx ? wl.da : wl.fa);
+	if (p->rearranged)
+		plan_weights(p, l->p, a);
+	const float *ar = p->rearranged ? a : l->p;
+	if (dx ? jb->dd : jb->df) {
+		float *wp = l->save + (dx ? wl.dp : wl.fp);
+		dconv_weights(p, ar, wp);
+		ar = wp;
+	}
+	*(dx ? &jb->ad : &jb->af) = ar;
 }
 
-static void forward_item(void *ctx, long i, int worker)
+/* y columns [j0, j1) += bias, then the activation. */
+static void epilogue(const struct layer *l, float *y, long ldy, long j0, long j1)
 {
-	struct job *jb = ctx;
-	struct layer *l = jb->l;
-	int OC = l->oc, ckk = l->ic * l->s.k * l->s.k, act = l->s.act;
-	const float *w = l->p /* (OC,C*k*k) */, *bias = l->p + (long)OC * ckk;
-	long j0, j1, ncols = jb->ncols;
-	item_range(&jb->it, i, &j0, &j1);
-	int cw = (int)(j1 - j0);
-	const float *b = jb->x + j0;   /* direct: x is (C, ncols) */
-	int ldb = (int)ncols;
-	if (!jb->direct) {
-		float *cols = l->ws->cols[worker];
-		im2col(l, jb->x, jb->n, j0, j1, cols);
-		b = cols, ldb = cw;
-	}
-	gemm(0, 0, OC, cw, ckk, 1, w, ckk, b, ldb, 0, jb->out + j0, (int)ncols);
-	for (int oc = 0; oc < OC; oc++) {
-		float *yy = jb->out + oc * ncols + j0, bb = bias[oc];
+	const float *bias = l->p + (l->np - (size_t)l->oc);
+	int act = l->s.act;
+	long cw = j1 - j0;
+	for (int oc = 0; oc < l->oc; oc++) {
+		float *yy = y + oc * ldy + j0, bb = bias[oc];
 		if (act == ACT_RELU)
 			#pragma omp simd
-			for (int j = 0; j < cw; j++)
+			for (long j = 0; j < cw; j++)
 				yy[j] = yy[j] + bb > 0 ? yy[j] + bb : 0;
 		else
 			#pragma omp simd
-			for (int j = 0; j < cw; j++)
+			for (long j = 0; j < cw; j++)
 				yy[j] += bb;
 		if (act == ACT_SIGMOID)
 			act_sigmoid(yy, cw);
 	}
 }
 
+/* dst (cout, n, dh, dw) for one GEMM item of plan p from src (cin, n, sh,
+ * sw): every phase's product, into dst directly or through blk. */
+static void plan_run(const struct cplan *p, const float *a, const float *src,
+                     float *dst, int n, int m0, int m1, int r0, int r1,
+                     float *cols, float *blk)
+{
+	long sn = (long)n * p->sh * p->sw, dn = (long)n * p->dh * p->dw;
+	for (int q = 0; q < p->nph; q++) {
+		const struct cphase *ph = &p->ph[q];
+		long nc = plan_phase_cols(p, q, m0, m1, r0, r1);
+		if (nc == 0)
+			continue;
+		if (ph->ng == 0) {
+			plan_scatter(p, q, NULL, p->cout, dst, n, m0, m1, r0, r1);
+			continue;
+		}
+		int kq = p->cin * ph->ng;
+		const float *b = src + (long)m0 * p->sh * p->sw + (long)r0 * p->sw;
+		long ldb = sn;
+		if (!p->direct) {
+			plan_im2col(p, q, src, n, m0, m1, r0, r1, cols);
+			b = cols, ldb = nc;
+		}
+		const float *aq = p->rearranged ? a + ph->woff : a;
+		if (p->nph == 1 && p->dstep == 1) {
+			long j0 = (long)m0 * p->dh * p->dw + (long)r0 * p->dw;
+			gemm(0, 0, p->cout, (int)nc, kq, 1, aq, kq, b, (int)ldb, 0, dst + j0, (int)dn);
+		} else {
+			gemm(0, 0, p->cout, (int)nc, kq, 1, aq, kq, b, (int)ldb, 0, blk, (int)nc);
+			plan_scatter(p, q, blk, p->cout, dst, n, m0, m1, r0, r1);
+		}
+	}
+}
+
+/* The same on the direct kernels, with bias and activation (or none). */
+static void direct_run(const struct cplan *p, const struct dgeom *gm, const float *wp,
+                       const float *src, float *dst, int n, int m0, int m1,
+                       float *buf, const float *bias, int act)
+{
+	dconv_pack(p, gm, src, n, m0, m1, buf);
+	for (int q = 0; q < p->nph; q++)
+		dconv_run(p, gm, q, wp, gm->direct ? src : buf, n, m0, m1, dst, bias, act);
+}
+
+static void forward_item(void *ctx, long i, int worker)
+{
+	struct job *jb = ctx;
+	struct layer *l = jb->l;
+	const struct cplan *p = &jb->pf;
+	int m0, m1, r0, r1;
+	long j0, j1;
+	item_span(&jb->it, p, i, &m0, &m1, &r0, &r1);
+	if (jb->df) {
+		direct_run(p, &jb->gf, jb->af, jb->x, jb->out, jb->n, m0, m1, l->ws->cols[worker],
+		           l->p + (l->np - (size_t)l->oc), l->s.act);
+		return;
+	}
+	plan_run(p, jb->af, jb->x, jb->out, jb->n, m0, m1, r0, r1,
+	         l->ws->cols[worker], l->ws->dcols[worker]);
+	plan_dst_range(p, m0, m1, r0, r1, &j0, &j1);
+	epilogue(l, jb->out, (long)jb->n * l->oh * l->ow, j0, j1);
+}
+
 static void conv_forward(struct layer *l, const float *x /* (C,N,H,W) */,
                          float *y /* (OC,N,OH,OW) */, int n, int training)
 {
 	struct job jb;
-	job_make(&jb, l, x, n);
-	jb.out = y;
-	par_for_w(jb.it.count, (double)l->oc * l->ic * l->s.k * l->s.k * jb.ncols,
-	          forward_item, &jb);
+	job_make(&jb, l, n, 0);
+	jb.x = x, jb.out = y;
+	plan_items(&jb.pf, n, &jb.it);
+	if (jb.df && jb.it.count < 8 && jb.it.g > 1) {
+		/* at least 8 items, so that threads share the work evenly even
+		 * when one of them is kept off the CPU for a while */
+		jb.it.g = (n + 7) / 8;
+		jb.it.count = (n + jb.it.g - 1) / jb.it.g;
+	}
+	double work = 2.0 * l->oc * l->ic * l->s.k * l->s.k * n * l->oh * l->ow;
+	par_for_w(jb.it.count, work, forward_item, &jb);
 }
 
-/* Backward for the items of slot sl: dW, db partial sums into the slot's
- * part of the scratch, and dx of the slot's images. */
+/* Images [*m0, *m1) of slot sl (those with m * NN_SLOTS / n == sl). */
+static void slot_images(long sl, int n, int *m0, int *m1)
+{
+	*m0 = (int)((sl * n + NN_SLOTS - 1) / NN_SLOTS);
+	*m1 = (int)(((sl + 1) * n + NN_SLOTS - 1) / NN_SLOTS);
+}
+
+/* dW of phase q of the forward plan over one item into pw. */
+static void wgrad_item(struct job *jb, int q, int m0, int m1, int r0, int r1,
+                       float *cols, float *blk, float *pw)
+{
+	struct layer *l = jb->l;
+	const struct cplan *pf = &jb->pf;
+	const struct cphase *ph = &pf->ph[q];
+	int OC = l->oc, n = jb->n;
+	long ndst = (long)n * l->oh * l->ow, nc = plan_phase_cols(pf, q, m0, m1, r0, r1);
+	if (nc == 0 || ph->ng == 0)
+		return;
+	int kq = pf->cin * ph->ng;
+	float *dw = pw + (pf->rearranged ? ph->woff : 0);
+	const float *d = jb->dy + (long)m0 * l->oh * l->ow + (long)r0 * l->ow;
+	long ldd = ndst;
+	if (pf->nph > 1 || pf->dstep > 1) {
+		plan_gather(pf, q, blk, OC, jb->dy, n, m0, m1, r0, r1);
+		d = blk, ldd = nc;
+	}
+	if (jb->df) {
+		/* cols holds the packed sources of the item */
+		dconv_wgrad(pf, &jb->gf, q, d, ldd, jb->gf.direct ? jb->x : cols, n, m0, m1, dw);
+		return;
+	}
+	const float *b = jb->x + (long)m0 * pf->sh * pf->sw + (long)r0 * pf->sw;
+	long ldb = (long)n * pf->sh * pf->sw;
+	if (!pf->direct) {
+		plan_im2col(pf, q, jb->x, n, m0, m1, r0, r1, cols);
+		b = cols, ldb = nc;
+	}
+	gemm(0, 1, OC, kq, (int)nc, 1, d, (int)ldd, b, (int)ldb, 1, dw, kq);
+}
+
+/* Backward for the images of slot sl: dW, db partial sums into the slot's
+ * part of the scratch, then dx of its images. */
 static void backward_slot(void *ctx, long sl, int worker)
 {
 	struct job *jb = ctx;
 	struct layer *l = jb->l;
 	struct nn_ws *ws = l->ws;
-	int OC = l->oc, C = l->ic, ckk = C * l->s.k * l->s.k, n = jb->n;
-	long ncols = jb->ncols, hw = (long)l->ih * l->iw, p = jb->it.p;
-	const float *w = l->p;
-	float *dy = jb->dy, *dx = jb->dx;
-	float *pw = ws->part + sl * ws->part_n   /* (OC,C*k*k) */;
-	float *pb = pw + (long)OC * ckk          /* (OC) */;
-	float *cols = ws->cols[worker], *dcols = ws->dcols[worker];
-	memset(pw, 0, sizeof *pw * l->np);
-	for (long i = 0; i < jb->it.count; i++) {
+	const struct cplan *pf = &jb->pf, *pd = &jb->pd;
+	int OC = l->oc, n = jb->n, ms, me, act = l->fused ? ACT_NONE : l->s.act;
+	long ndst = (long)n * l->oh * l->ow;
+	size_t wsz = wgrad_floats(l, pf);
+	float *pw = ws->part + sl * ws->part_n, *pb = pw + wsz;
+	float *cols = ws->cols[worker], *blk = ws->dcols[worker];
+	struct items it;
+	memset(pw, 0, sizeof *pw * (wsz + (size_t)OC));
+	slot_images(sl, n, &ms, &me);
+	if (me <= ms)
+		return;
+	plan_items(pf, me - ms, &it);
+	for (long i = 0; i < it.count; i++) {
+		int m0, m1, r0, r1;
 		long j0, j1;
-		int m0 = item_range(&jb->it, i, &j0, &j1);
-		if ((long)m0 * NN_SLOTS / n != sl)
-			continue;
-		int cw = (int)(j1 - j0);
+		item_span(&it, pf, i, &m0, &m1, &r0, &r1);
+		m0 += ms, m1 += ms;
+		plan_dst_range(pf, m0, m1, r0, r1, &j0, &j1);
 		for (int oc = 0; oc < OC; oc++)
-			pb[oc] += (float)act_grad_sum(dy + oc * ncols + j0,
-			                              jb->y + oc * ncols + j0, cw,
-			                              l->fused ? ACT_NONE : l->s.act);
-		const float *b = jb->x + j0;
-		int ldb = (int)ncols;
-		if (!jb->direct) {
-			im2col(l, jb->x, n, j0, j1, cols);
-			b = cols, ldb = cw;
-		}
-		gemm(0, 1, OC, ckk, cw, 1, dy + j0, (int)ncols, b, ldb, 1, pw, ckk);
-		if (!l->need_dx)
-			continue;
-		if (jb->direct) {
-			gemm(1, 0, C, cw, OC, 1, w, ckk, dy + j0, (int)ncols,
-			     0, dx + j0, (int)ncols);
-			continue;
-		}
-		/* zero the images that start in this item: every later item
-		 * touching them is in this slot, after this one */
-		for (long m = (j0 + p - 1) / p; m < (j1 + p - 1) / p; m++)
-			for (int c = 0; c < C; c++)
-				memset(dx + (c * n + m) * hw, 0, sizeof *dx * (size_t)hw);
-		gemm(1, 0, ckk, cw, OC, 1, w, ckk, dy + j0, (int)ncols, 0, dcols, cw);
-		col2im(l, dcols, n, j0, j1, dx);
+			pb[oc] += (float)act_grad_sum(jb->dy + oc * ndst + j0,
+			                              jb->y + oc * ndst + j0, j1 - j0, act);
+		if (jb->df)
+			dconv_pack(pf, &jb->gf, jb->x, n, m0, m1, cols);
+		for (int q = 0; q < pf->nph; q++)
+			wgrad_item(jb, q, m0, m1, r0, r1, cols, blk, pw);
+	}
+	if (!l->need_dx)
+		return;
+	plan_items(pd, me - ms, &it);
+	for (long i = 0; i < it.count; i++) {
+		int m0, m1, r0, r1;
+		item_span(&it, pd, i, &m0, &m1, &r0, &r1);
+		if (jb->dd)
+			direct_run(pd, &jb->gd, jb->ad, jb->dy, jb->dx, n, m0 + ms, m1 + ms, cols,
+			           NULL, ACT_NONE);
+		else
+			plan_run(pd, jb->ad, jb->dy, jb->dx, n, m0 + ms, m1 + ms, r0, r1, cols, blk);
 	}
 }
 
-/* g = the slot partial sums added in slot order. */
+/* Slot sums in slot order: into g, or (rearranged weights) into slot 0. */
 static void sum_slots(void *ctx, long lo, long hi, int worker)
 {
-	struct layer *l = ctx;
-	const float *part = l->ws->part;
+	struct job *jb = ctx;
+	struct layer *l = jb->l;
+	float *part = l->ws->part;
 	size_t stride = l->ws->part_n;
+	float *out = jb->pf.rearranged ? part : l->g;
 	for (long i = lo; i < hi; i++) {
 		float s = 0;
 		for (int sl = 0; sl < NN_SLOTS; sl++)
 			s += part[sl * stride + (size_t)i];
-		l->g[i] = s;
+		out[i] = s;
 	}
 }
 
@@ -395,14 +448,22 @@ static void conv_backward(struct layer *l, const float *x, const float *y,
                           int n)
 {
 	struct job jb;
-	job_make(&jb, l, x, n);
-	jb.y = y, jb.dy = dy, jb.dx = dx;
-	par_for_w(NN_SLOTS, (double)l->oc * l->ic * l->s.k * l->s.k * jb.ncols,
-	          backward_slot, &jb);
-	par_range((long)l->np, 65536, sum_slots, l);
+	job_make(&jb, l, n, 1);
+	jb.x = x, jb.y = y, jb.dy = dy, jb.dx = dx;
+	double work = 4.0 * l->oc * l->ic * l->s.k * l->s.k * n * l->oh * l->ow;
+	par_for_w(NN_SLOTS, work, backward_slot, &jb);
+	size_t wsz = wgrad_floats(l, &jb.pf);
+	par_range((long)(wsz + (size_t)l->oc), 65536, sum_slots, &jb);
+	if (jb.pf.rearranged) {
+		size_t nw = l->np - (size_t)l->oc;
+		memset(l->g, 0, sizeof *l->g * nw);
+		plan_weights_adjoint(&jb.pf, l->ws->part, l->g);
+		memcpy(l->g + nw, l->ws->part + wsz, sizeof *l->g * (size_t)l->oc);
+	}
 }
 
 const struct layer_ops conv2d_ops = { conv_setup, conv_init, conv_forward, conv_backward };
+const struct layer_ops conv2d_up_ops = { conv_setup, conv_init, conv_forward, conv_backward };
 
 static float act_ref(double v, int act)
 {

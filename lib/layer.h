@@ -49,6 +49,13 @@ struct layer {
 	size_t cols_n, part_n;  /* workspace needs (per setup) */
 	float *save;            /* bn: mean, 1/std (2,C); dense: (in,N) input */
 	unsigned char *idx;     /* pool: which of the 2x2 was the max */
+	int ref;                /* add, concat: index of the save layer */
+	int sc, sh, sw;         /* add, concat: shape of the saved activation */
+	const float *skip;      /* add, concat: the saved activation (SC,N,SH,SW) */
+	float *dskip;           /* save: the gradient add and concat layers give
+	                         * its output (SC,N,SH,SW), which they add to and
+	                         * the network zeroes before each backward pass;
+	                         * add, concat: that of their save layer */
 	struct nn_ws *ws;
 };
 
@@ -68,7 +75,8 @@ struct layer_ops {
 };
 
 extern const struct layer_ops conv2d_ops, bn_ops, relu_ops, sigmoid_ops,
-	pool_ops, up_ops, dense_ops, flatten_ops, reshape_ops;
+	pool_ops, up_ops, dense_ops, flatten_ops, reshape_ops, save_ops, add_ops,
+	concat_ops, s2d_ops, d2s_ops, clip_ops;
 
 /* act.c: activation in place over n values, and dy *= act'(y) in place. */
 void act_forward(float *y, long n, int act);

@@ -6,7 +6,9 @@
  * scratch. Inference passes through the two buffers in turn; the first
  * training pass allocates a buffer per activation, which backward needs
  * (and inference keeps using from then on), so a network that only infers
- * needs a fraction of the memory, whatever its image size.
+ * needs a fraction of the memory, whatever its image size. The output of a
+ * save layer always has a buffer of its own, allocated up front, for the
+ * add and concat layers that use it further on.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -29,13 +31,17 @@ struct net {
 	float *params, *grads, *state;
 	float *act[ARCH_MAX_LAYERS + 1];   /* act[i]: input of layer i (C,N,H,W),
 	                                    * i > 0 allocated by the first
-	                                    * training pass */
+	                                    * training pass (after a save layer:
+	                                    * by net_create) */
+	float *dsave[ARCH_MAX_LAYERS];     /* gradient w.r.t. the output of
+	                                    * save layer i, from its users */
 	const float *yint;                 /* last output, (C',N,H',W') */
 	float *out;                        /* (N,C',H',W') */
 	float *d[2];                       /* gradients, largest activation size */
 	float *dx_in;                      /* (N,C,H,W) when input_grad */
 	double *part;                      /* loss partial sums */
 	int input_grad, n_fwd, kept;       /* kept: act[] holds the last pass */
+	int all_acts;                      /* act[] all allocated */
 	struct nn_ws ws;
 };
 
@@ -51,6 +57,12 @@ static const struct layer_ops *kind_ops(int kind)
 	case L_DENSE: return &dense_ops;
 	case L_FLATTEN: return &flatten_ops;
 	case L_RESHAPE: return &reshape_ops;
+	case L_SAVE: return &save_ops;
+	case L_ADD: return &add_ops;
+	case L_CONCAT: return &concat_ops;
+	case L_S2D: return &s2d_ops;
+	case L_D2S: return &d2s_ops;
+	case L_CLIP: return &clip_ops;
 	}
 	return NULL;
 }
@@ -123,6 +135,7 @@ void net_free(struct net *net)
 	for (int i = 0; i < net->nl; i++) {
 		free(net->l[i].save);
 		free(net->l[i].idx);
+		free(net->dsave[i]);
 	}
 	for (int i = 0; i <= net->nl; i++)
 		free(net->act[i]);
@@ -146,66 +159,115 @@ void net_free(struct net *net)
 
 static size_t act_size(int c, int h, int w) { return (size_t)c * h * w; }
 
-struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
-                       char *err, size_t errlen)
+/* Points add or concat layer l[i] at the latest save of its name before
+ * it, whose output shape it then knows. Returns its index, or -1. */
+static int find_save(struct layer *l, int i)
+{
+	for (int j = i - 1; j >= 0; j--)
+		if (l[j].s.kind == L_SAVE && !strcmp(l[j].s.name, l[i].s.name)) {
+			l[i].ref = j, l[i].sc = l[j].oc, l[i].sh = l[j].oh, l[i].sw = l[j].ow;
+			return j;
+		}
+	return -1;
+}
+
+/* What the layers need, summed or maxed over them. */
+struct plan { size_t np, ns, maxact, cols_n, part_n; };
+
+/* Sets up the layers l[0..a->n) of A for input (c,h,w) and batches of up
+ * to max_batch: every shape checked, nothing allocated. 0, or -1 with
+ * err set. */
+static int setup_layers(struct layer *l, const struct arch *a, int c, int h, int w,
+                        int max_batch, struct plan *p, char *err, size_t errlen)
 {
 	char spec[96], msg[160];
+	memset(p, 0, sizeof *p);
 	if (a->n < 1 || a->n > ARCH_MAX_LAYERS) {
 		snprintf(err, errlen, "%d layers: need 1 to %d", a->n, ARCH_MAX_LAYERS);
-		return NULL;
+		return -1;
 	}
 	if (c < 1 || h < 1 || w < 1 || max_batch < 1) {
 		snprintf(err, errlen, "bad input shape %dx%dx%d or batch %d", c, h, w, max_batch);
-		return NULL;
+		return -1;
 	}
+	p->maxact = act_size(c, h, w);
+	if ((double)p->maxact * max_batch > INT_MAX) {
+		snprintf(err, errlen, "input %dx%dx%d x %d images: too large", c, h, w, max_batch);
+		return -1;
+	}
+	for (int i = 0; i < a->n; i++) {
+		l[i].s = a->l[i];
+		l[i].ops = kind_ops(l[i].s.kind);
+		l[i].ic = i ? l[i - 1].oc : c;
+		l[i].ih = i ? l[i - 1].oh : h;
+		l[i].iw = i ? l[i - 1].ow : w;
+		l[i].need_dx = i > 0;
+		arch_format_layer(&l[i].s, spec, sizeof spec);
+		if (!l[i].ops) {
+			snprintf(err, errlen, "layer %d: unknown kind %d", i + 1, l[i].s.kind);
+			return -1;
+		}
+		if ((l[i].s.kind == L_ADD || l[i].s.kind == L_CONCAT) && find_save(l, i) < 0) {
+			snprintf(err, errlen, "layer %d (%s): no save:%s before it", i + 1, spec,
+			         l[i].s.name);
+			return -1;
+		}
+		if (l[i].ops->setup(&l[i], max_batch, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "layer %d (%s): %s", i + 1, spec, msg);
+			return -1;
+		}
+		size_t sz = act_size(l[i].oc, l[i].oh, l[i].ow);
+		if ((double)sz * max_batch > INT_MAX || l[i].oh < 1 || l[i].ow < 1) {
+			snprintf(err, errlen, "layer %d (%s): output %dx%dx%d x %d images: too large",
+			         i + 1, spec, l[i].oc, l[i].oh, l[i].ow, max_batch);
+			return -1;
+		}
+		if (sz > p->maxact)
+			p->maxact = sz;
+		p->np += l[i].np;
+		p->ns += l[i].ns;
+		if (l[i].cols_n > p->cols_n)
+			p->cols_n = l[i].cols_n;
+		if (l[i].part_n > p->part_n)
+			p->part_n = l[i].part_n;
+	}
+	return 0;
+}
+
+int net_plan(const struct arch *a, int c, int h, int w, size_t *np, size_t *ns,
+             char *err, size_t errlen)
+{
+	struct layer *l = calloc(ARCH_MAX_LAYERS, sizeof *l);
+	struct plan p;
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	int r = setup_layers(l, a, c, h, w, 1, &p, err, errlen);
+	free(l);
+	*np = p.np, *ns = p.ns;
+	return r;
+}
+
+struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
+                       char *err, size_t errlen)
+{
+	struct plan p;
 	struct net *net = calloc(1, sizeof *net);
 	if (!net) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	net->nl = a->n, net->c = c, net->h = h, net->w = w, net->max_batch = max_batch;
-	size_t maxact = act_size(c, h, w);
-	if ((double)maxact * max_batch > INT_MAX) {
-		snprintf(err, errlen, "input %dx%dx%d x %d images: too large", c, h, w, max_batch);
+	if (setup_layers(net->l, a, c, h, w, max_batch, &p, err, errlen) < 0) {
 		free(net);
 		return NULL;
 	}
-	for (int i = 0; i < a->n; i++) {
-		struct layer *l = &net->l[i];
-		l->s = a->l[i];
-		l->ops = kind_ops(l->s.kind);
-		l->ic = i ? net->l[i - 1].oc : c;
-		l->ih = i ? net->l[i - 1].oh : h;
-		l->iw = i ? net->l[i - 1].ow : w;
-		l->need_dx = i > 0;
-		l->ws = &net->ws;
-		arch_format_layer(&l->s, spec, sizeof spec);
-		if (!l->ops) {
-			snprintf(err, errlen, "layer %d: unknown kind %d", i + 1, l->s.kind);
-			free(net);
-			return NULL;
-		}
-		if (l->ops->setup(l, max_batch, msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "layer %d (%s): %s", i + 1, spec, msg);
-			free(net);
-			return NULL;
-		}
-		size_t sz = act_size(l->oc, l->oh, l->ow);
-		if ((double)sz * max_batch > INT_MAX || l->oh < 1 || l->ow < 1) {
-			snprintf(err, errlen, "layer %d (%s): output %dx%dx%d x %d images: too large",
-			         i + 1, spec, l->oc, l->oh, l->ow, max_batch);
-			free(net);
-			return NULL;
-		}
-		if (sz > maxact)
-			maxact = sz;
-		net->np += l->np;
-		net->ns += l->ns;
-		if (l->cols_n > net->ws.cols_n)
-			net->ws.cols_n = l->cols_n;
-		if (l->part_n > net->ws.part_n)
-			net->ws.part_n = l->part_n;
-	}
+	net->nl = a->n, net->c = c, net->h = h, net->w = w, net->max_batch = max_batch;
+	net->np = p.np, net->ns = p.ns;
+	net->ws.cols_n = p.cols_n, net->ws.part_n = p.part_n;
+	size_t maxact = p.maxact;
+	for (int i = 0; i < net->nl; i++)
+		net->l[i].ws = &net->ws;
 	/* shapes are fine: allocate */
 	struct layer *last = &net->l[net->nl - 1];
 	int ok = (net->params = zalloc(net->np, sizeof(float))) &&
@@ -223,8 +285,13 @@ struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
 		l->p = net->params + po, l->g = net->grads + po, l->st = net->state + so;
 		po += l->np, so += l->ns;
 		ok = (!l->save_n || (l->save = zalloc(l->save_n, sizeof(float)))) &&
-		     (!l->idx_n || (l->idx = zalloc(l->idx_n, 1)));
+		     (!l->idx_n || (l->idx = zalloc(l->idx_n, 1))) &&
+		     (l->s.kind != L_SAVE || (net->act[i + 1] = zalloc(
+		          act_size(l->oc, l->oh, l->ow) * max_batch, sizeof(float))));
 	}
+	for (int i = 0; ok && i < net->nl; i++)
+		if (net->l[i].s.kind == L_ADD || net->l[i].s.kind == L_CONCAT)
+			net->l[i].skip = net->act[net->l[i].ref + 1];
 	/* the engine runs one GEMM per thread itself */
 	openblas_set_num_threads(1);
 	if (!ok || ws_grow(&net->ws, nn_threads()) < 0) {
@@ -248,9 +315,10 @@ int net_total_stride(const struct net *net)
 		const struct layer_spec *s = &net->l[i].s;
 		if (s->kind == L_DENSE || s->kind == L_FLATTEN || s->kind == L_RESHAPE)
 			return 0;
-		if ((s->kind == L_CONV && s->stride == 2) || s->kind == L_MAXPOOL)
+		if ((s->kind == L_CONV && s->stride == 2) || s->kind == L_MAXPOOL ||
+		    s->kind == L_S2D)
 			e++;
-		else if (s->kind == L_UP)
+		else if (s->kind == L_UP || s->kind == L_D2S)
 			e--;
 		if (e > maxe)
 			maxe = e;
@@ -297,16 +365,28 @@ const float *net_input_grad(struct net *net)
 	return net->dx_in;
 }
 
-/* Buffers for every activation, for backward. */
+/* Buffers for every activation, and the gradients of saved ones, for
+ * backward. */
 static void keep_activations(struct net *net)
 {
+	if (net->all_acts)
+		return;
 	for (int i = 0; i < net->nl; i++) {
-		const struct layer *l = &net->l[i];
-		if (!net->act[i + 1] &&
-		    !(net->act[i + 1] = zalloc(act_size(l->oc, l->oh, l->ow) * net->max_batch,
-		                               sizeof(float))))
+		struct layer *l = &net->l[i];
+		size_t sz = act_size(l->oc, l->oh, l->ow) * net->max_batch;
+		if (!net->act[i + 1] && !(net->act[i + 1] = zalloc(sz, sizeof(float))))
+			die("out of memory for the activations of %d layers", net->nl);
+		if (l->s.kind == L_SAVE && !(net->dsave[i] = zalloc(sz, sizeof(float))))
 			die("out of memory for the activations of %d layers", net->nl);
 	}
+	for (int i = 0; i < net->nl; i++) {
+		struct layer *l = &net->l[i];
+		if (l->s.kind == L_SAVE)
+			l->dskip = net->dsave[i];
+		else if (l->s.kind == L_ADD || l->s.kind == L_CONCAT)
+			l->dskip = net->dsave[l->ref];
+	}
+	net->all_acts = 1;
 }
 
 const float *net_forward(struct net *net, const float *x, int n, int training)
@@ -316,11 +396,12 @@ const float *net_forward(struct net *net, const float *x, int n, int training)
 	ws_ensure(net);
 	if (training)
 		keep_activations(net);
-	net->kept = net->act[1] != NULL;
+	net->kept = net->all_acts;
 	nchw_to_cnhw(x, net->act[0], n, net->c, (long)net->h * net->w);
 	const float *in = net->act[0];
 	for (int i = 0; i < net->nl; i++) {
-		float *y = net->kept ? net->act[i + 1] : net->d[i & 1];
+		/* saved outputs have their own buffer in inference too */
+		float *y = net->act[i + 1] ? net->act[i + 1] : net->d[i & 1];
 		net->l[i].ops->forward(&net->l[i], in, y, n, training);
 		in = y;
 	}
@@ -358,6 +439,10 @@ double net_backward(struct net *net, const float *target, int n, int loss)
 	for (int i = 0; i < net->nl; i++)
 		net->l[i].fused = 0;
 	last->fused = fuses(last, loss);
+	for (int i = 0; i < net->nl; i++)
+		if (net->dsave[i])
+			memset(net->dsave[i], 0, sizeof(float) * act_size(net->l[i].oc,
+			       net->l[i].oh, net->l[i].ow) * (size_t)n);
 	float *dy = net->d[0], *dx = net->d[1];
 	double v = loss_eval(net->yint, target, n, last->oc,
 	                     (long)last->oh * last->ow, loss, last->fused, dy, net->part);

@@ -14,13 +14,14 @@
 
 enum layer_kind {
 	L_CONV = 1, L_BN, L_RELU, L_SIGMOID, L_MAXPOOL, L_UP, L_DENSE,
-	L_FLATTEN, L_RESHAPE
+	L_FLATTEN, L_RESHAPE, L_SAVE, L_ADD, L_CONCAT, L_S2D, L_D2S, L_CLIP
 };
 enum act_kind { ACT_NONE = 0, ACT_RELU, ACT_SIGMOID };
 enum loss_kind { LOSS_MSE = 0, LOSS_BCE };
 enum optim_kind { OPT_ADAM = 0, OPT_SGD };
 
 #define ARCH_MAX_LAYERS 64
+#define ARCH_MAX_NAME 15   /* characters in a save/add/concat name */
 
 /* One layer of an architecture, as written in a spec. */
 struct layer_spec {
@@ -30,6 +31,7 @@ struct layer_spec {
 	int valid;        /* conv padding: 0 same, 1 valid */
 	int act;          /* conv/dense activation folded in (default relu) */
 	int rc, rh, rw;   /* reshape target */
+	char name[ARCH_MAX_NAME + 1];   /* save, add, concat: the activation */
 };
 
 struct arch {
@@ -38,7 +40,8 @@ struct arch {
 };
 
 /* Parses a preset name (seed-best, dense1, ...) or a spec string such as
- * "conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid".
+ * "conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid". Every
+ * add:NAME and concat:NAME must follow a save:NAME, each NAME saved once.
  * Returns 0, or -1 with a message naming the bad token in err. */
 int arch_parse(const char *text, struct arch *a, char *err, size_t errlen);
 /* Canonical spec string of A (round-trips through arch_parse). */
@@ -56,6 +59,11 @@ struct net;
 struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
                        char *err, size_t errlen);
 void net_free(struct net *net);
+/* The shape checks of net_create and the parameter and state counts,
+ * without allocating the network: for untrusted architectures and shapes.
+ * 0, or -1 with err set. */
+int net_plan(const struct arch *a, int c, int h, int w, size_t *np, size_t *ns,
+             char *err, size_t errlen);
 /* Output shape of the whole network. */
 void net_out_shape(const struct net *net, int *c, int *h, int *w);
 /* Total stride (input H / output-of-narrowest H), for any-size checks;

@@ -47,6 +47,24 @@ static void on_write_error(png_structp p, png_const_charp msg)
 	png_longjmp(p, 1);
 }
 
+/* Writes through stdio, so that a failed write names its cause (libpng's
+ * own writer says only "Write Error"). */
+static void write_data(png_structp p, png_bytep d, size_t n)
+{
+	char m[160];
+	errno = 0;
+	if (fwrite(d, 1, n, png_get_io_ptr(p)) != n) {
+		snprintf(m, sizeof(m), "write error: %s", strerror(errno ? errno : EIO));
+		png_error(p, m);
+	}
+}
+
+/* Errors of the final flush are the caller's to see, when it closes F. */
+static void flush_data(png_structp p)
+{
+	fflush(png_get_io_ptr(p));
+}
+
 int pngio_write_begin(struct pngio_writer *w, FILE *f, uint32_t width, uint32_t height, int c)
 {
 	png_structp p;
@@ -72,7 +90,7 @@ int pngio_write_begin(struct pngio_writer *w, FILE *f, uint32_t width, uint32_t 
 	w->rows_left = height;
 	if (setjmp(png_jmpbuf(p)))
 		return -1;
-	png_init_io(p, f);
+	png_set_write_fn(p, f, write_data, flush_data);
 	png_set_IHDR(p, info, width, height, 8, c == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB,
 	             PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(p, info);

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 const unsigned char ts_magic[8] = { 0x89, 'T', 'N', 'S', '\r', '\n', 0x1a, '\n' };
 
@@ -52,6 +54,18 @@ static const char *foreign(const unsigned char *b, long n)
 	return NULL;
 }
 
+/* Bytes left in F from its current position if it is a regular file,
+ * else -1 (a pipe or a terminal: its length is not known). */
+static off_t input_left(FILE *f)
+{
+	struct stat st;
+	off_t pos;
+	int fd = fileno(f);
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode) || (pos = ftello(f)) < 0)
+		return -1;
+	return st.st_size > pos ? st.st_size - pos : 0;
+}
+
 /* Reads and checks one header at the current position. Returns 1 if a
  * header was read, 0 at a clean end of input, -1 on error. */
 static int read_header(struct ts_reader *r)
@@ -60,6 +74,7 @@ static int read_header(struct ts_reader *r)
 	uint64_t off = r->off, count, total;
 	struct ts_shape s;
 	long n;
+	off_t k;
 	int i;
 
 	n = read_full(r->f, h, 8);
@@ -131,6 +146,19 @@ static int read_header(struct ts_reader *r)
 		}
 	} else {
 		r->first = s;
+	}
+	if (count && (k = input_left(r->f)) >= 0 && total > (uint64_t)k) {
+		/* a regular file too short for what the header announces: say
+		 * so now, before a program allocates for records never there */
+		uint64_t rb = ts_record_bytes(&s), whole = (uint64_t)k / rb, part = (uint64_t)k % rb;
+		r->rec += whole;
+		if (s.labels && part < 4)
+			return fail(r, off + TS_HEADER_LEN + (uint64_t)k, "truncated record (inside "
+			            "the label; %llu records of the segment missing)",
+			            (unsigned long long)(count - whole));
+		return fail(r, off + TS_HEADER_LEN + (uint64_t)k, "truncated record (%llu of %llu "
+		            "bytes; %llu records of the segment missing)", (unsigned long long)part,
+		            (unsigned long long)rb, (unsigned long long)(count - whole));
 	}
 	r->shape = s;
 	r->left = count;

@@ -1,6 +1,12 @@
-/* upsample.c - nearest-neighbour upsampling by 2 */
+/* upsample.c - nearest-neighbour upsampling by 2
+ *
+ * up_small_ops is the variant before a conv that upsamples by itself
+ * (conv.h): it passes the small image on, and its gradient back.
+ */
 #include <stdio.h>
+#include <string.h>
 
+#include "conv.h"
 #include "layer.h"
 #include "par.h"
 
@@ -75,3 +81,28 @@ static void up_backward(struct layer *l, const float *x, const float *y,
 }
 
 const struct layer_ops up_ops = { up_setup, NULL, up_forward, up_backward };
+
+struct copy { float *dst; const float *src; };
+
+static void copy_range(void *ctx, long lo, long hi, int worker)
+{
+	struct copy *c = ctx;
+	memcpy(c->dst + lo, c->src + lo, sizeof *c->dst * (size_t)(hi - lo));
+}
+
+static void small_forward(struct layer *l, const float *x /* (C,N,H,W) */,
+                          float *y /* (C,N,H,W) of (C,N,2H,2W) */, int n, int training)
+{
+	struct copy c = { y, x };
+	par_range((long)l->ic * n * l->ih * l->iw, 65536, copy_range, &c);
+}
+
+static void small_backward(struct layer *l, const float *x, const float *y,
+                           float *dy /* (C,N,H,W) */, float *dx /* (C,N,H,W) */, int n)
+{
+	struct copy c = { dx, dy };
+	if (l->need_dx)
+		par_range((long)l->ic * n * l->ih * l->iw, 65536, copy_range, &c);
+}
+
+const struct layer_ops up_small_ops = { up_setup, NULL, small_forward, small_backward };

@@ -13,6 +13,9 @@ static struct { const char *name; size_t params, state; int stride; } want[] = {
 	{ "shallow-pool", 19491, 0, 2 },
 	{ "shallow-strided", 28739, 0, 2 },
 	{ "seed-best", 28931, 192, 2 },         /* 896+64+9248+9248+64+9248+64+99 */
+	{ "deep-strided", 56483, 0, 4 },        /* 896 + 6*9248 + 99 */
+	{ "shrink4", 56483, 0, 8 },
+	{ "dn-unet", 335315, 896, 4 },
 };
 
 /* Parsing TEXT fails with a message containing MSG. */
@@ -34,6 +37,10 @@ static void bad_shape(const char *text, int c, int h, int w, const char *msg)
 	CHECKF(!net && strstr(err, msg), "'%s' on %dx%dx%d gave '%s', want '%s'",
 	       text, c, h, w, net ? "success" : err, msg);
 	net_free(net);
+	size_t np, ns;
+	err[0] = 0;
+	CHECKF(net_plan(&a, c, h, w, &np, &ns, err, sizeof err) < 0 && strstr(err, msg),
+	       "net_plan: '%s' on %dx%dx%d gave '%s', want '%s'", text, c, h, w, err, msg);
 }
 
 static void round_trip(const char *text, const char *canon)
@@ -55,8 +62,9 @@ int main(void)
 	int npre = 0;
 	while (arch_preset_name(npre))
 		npre++;
-	CHECK(npre == (int)(sizeof want / sizeof want[0]));
-	for (int i = 0; i < npre; i++) {
+	int nwant = (int)(sizeof want / sizeof want[0]);
+	CHECKF(npre == nwant, "%d presets, %d expected", npre, nwant);
+	for (int i = 0; i < npre && i < nwant; i++) {
 		struct arch a;
 		const char *name = arch_preset_name(i);
 		CHECKF(!strcmp(name, want[i].name), "preset %d is %s", i, name);
@@ -75,6 +83,9 @@ int main(void)
 		       name, net_nstate(net), want[i].state);
 		CHECKF(net_total_stride(net) == want[i].stride, "%s: stride %d",
 		       name, net_total_stride(net));
+		size_t np, ns;
+		CHECK(net_plan(&a, 3, 32, 32, &np, &ns, err, sizeof err) == 0 &&
+		      np == want[i].params && ns == want[i].state);
 		net_free(net);
 	}
 
@@ -85,6 +96,10 @@ int main(void)
 	           "conv32,relu,sigmoid,pool,up,flatten,dense7,reshape7x1x1");
 	round_trip("conv8s2k1:sigmoid:valid", "conv8k1s2:valid:sigmoid");
 	round_trip("conv1k15,conv4096k1,dense65536:linear", "conv1k15,conv4096k1,dense65536:linear");
+	round_trip(" save:in , s2d,conv48:linear , d2s, add:in,save:Skip_2,concat:Skip_2 ",
+	           "save:in,s2d,conv48:linear,d2s,add:in,save:Skip_2,concat:Skip_2");
+	round_trip("save:abcdefghijklmno,add:abcdefghijklmno",
+	           "save:abcdefghijklmno,add:abcdefghijklmno");
 
 	bad("conv32,foo,bn", "unknown layer 'foo' (token 2)");
 	bad("conv", "conv needs a filter count, as in conv32 (token 1");
@@ -111,6 +126,17 @@ int main(void)
 	bad("  ", "empty architecture");
 	bad("con v32", "unknown layer 'con v32' (token 1)");
 	bad("Seed-best", "unknown layer 'Seed-best'");
+	bad("save", "save needs a name of 1 to 15 letters, digits or _, as in save:in (token 1");
+	bad("save:", "save needs a name");
+	bad("save:a-b", "save needs a name");
+	bad("bn,add:", "as in add:in (token 2: 'add:')");
+	bad("save:abcdefghijklmnop", "save needs a name of 1 to 15");
+	bad("conv8,add:x", "add:x: no save:x before it (token 2: 'add:x')");
+	bad("concat:x,save:x", "concat:x: no save:x before it (token 1");
+	bad("save:x,conv8,save:x", "save:x: the name is saved already (token 3");
+	bad("save:x,add:X", "add:X: no save:X before it");
+	bad("saveit", "unknown layer 'saveit'");
+	bad("s2d2", "unknown layer 's2d2'");
 	buf[0] = 0;
 	for (int i = 0; i < ARCH_MAX_LAYERS + 1; i++)
 		strcat(buf, i ? ",bn" : "bn");
@@ -123,6 +149,24 @@ int main(void)
 	          "layer 3 (reshape3x8x8): input has 100 values");
 	bad_shape("pool,pool,pool,pool,pool,pool", 3, 32, 32, "layer 6 (pool): input 1x1 too small");
 	bad_shape("conv8,conv8k5:valid", 3, 4, 4, "layer 2 (conv8k5:valid): input 4x4 smaller than");
+	bad_shape("save:in,conv8,add:in", 3, 8, 8,
+	          "layer 3 (add:in): input 8x8x8 does not match save:in, 3x8x8");
+	bad_shape("save:in,conv8s2,add:in", 3, 8, 8,
+	          "layer 3 (add:in): input 8x4x4 does not match save:in, 3x8x8");
+	bad_shape("save:in,conv8s2,concat:in", 3, 8, 8,
+	          "layer 3 (concat:in): input 4x4 does not match save:in, 8x8");
+	bad_shape("save:e,conv8s2,up,concat:e", 3, 7, 8,
+	          "layer 4 (concat:e): input 8x8 does not match save:e, 7x8");
+	bad_shape("s2d", 3, 7, 8, "layer 1 (s2d): input 7x8: height and width must be even");
+	bad_shape("conv6,d2s", 3, 8, 8, "layer 2 (d2s): input has 6 channels, not a multiple of 4");
+	{
+		/* an arch not made by arch_parse: the network checks names too */
+		struct arch b;
+		CHECK(arch_parse("save:in,conv3,add:in", &b, err, sizeof err) == 0);
+		strcpy(b.l[2].name, "out");
+		CHECK(net_create(&b, 3, 8, 8, 2, err, sizeof err) == NULL &&
+		      strstr(err, "layer 3 (add:out): no save:out before it"));
+	}
 	{
 		/* the dense presets build on other sizes but cannot give the
 		 * input shape back: callers compare net_out_shape */

@@ -251,7 +251,8 @@ static void test_writer_errors(void)
 	if ((f = fopen("/dev/full", "wb"))) {
 		setvbuf(f, NULL, _IONBF, 0);
 		CHECK(pngio_write(f, row, 10, 1, 3, err, sizeof(err)) == -1);
-		CHECKF(strstr(err, "Write Error") != NULL, "/dev/full: '%s'", err);
+		CHECKF(strstr(err, "write error: No space left on device") != NULL,
+		       "/dev/full: '%s'", err);
 		fclose(f);
 	}
 }

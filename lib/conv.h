@@ -1,0 +1,34 @@
+/* conv.h - variants of the engine's layers that work together
+ *
+ * A layer's implementation may depend on the layers around it: an "up"
+ * followed by a stride-1 conv become a pair that computes the same from
+ * the small image with less work and memory traffic. net_create picks the
+ * implementation of each layer with layer_ops_fused().
+ */
+#ifndef CAE_CONV_H
+#define CAE_CONV_H
+
+#include "layer.h"
+
+/* The pair: up_small_ops passes its input on as it is, (C,N,H,W) in the
+ * first quarter of its (C,N,2H,2W) output buffer; conv2d_up_ops, a
+ * stride-1 conv whose input shape is that of the upsampled image, reads
+ * that small image and computes the conv of its upsampling; its input
+ * gradient is the small image's (C,N,H,W), which up_small_ops passes on.
+ * Only for an up whose output goes to the conv alone. */
+extern const struct layer_ops up_small_ops, conv2d_up_ops;
+
+/* 0 keeps every convolution on im2col + GEMM, 1 (the default unless
+ * CAE_CONV_GEMM=1 is in the environment) lets them use the direct kernels
+ * where they are built. For comparisons; set it before net_create. */
+void conv2d_set_direct(int on);
+
+/* The implementation of layer i of a: def (the ops of its kind), or a
+ * variant of it that computes the same together with its neighbour.
+ * Assumes layer i reads the output of layer i - 1 and nothing else reads
+ * the output of an up layer followed by a conv. CAE_NO_FUSE=1 in the
+ * environment keeps every layer plain, for comparisons. */
+const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
+                                        const struct layer_ops *def);
+
+#endif

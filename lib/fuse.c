@@ -1,0 +1,25 @@
+/* fuse.c - which layers get a variant that works with a neighbour, see
+ * conv.h */
+#include <stdlib.h>
+
+#include "conv.h"
+
+/* Layer i is an up feeding a stride-1 conv. */
+static int up_conv(const struct arch *a, int i)
+{
+	return i >= 0 && i + 1 < a->n && a->l[i].kind == L_UP &&
+	       a->l[i + 1].kind == L_CONV && a->l[i + 1].stride == 1;
+}
+
+const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
+                                        const struct layer_ops *def)
+{
+	const char *off = getenv("CAE_NO_FUSE");
+	if (off && *off && *off != '0')
+		return def;
+	if (def == &up_ops && up_conv(a, i))
+		return &up_small_ops;
+	if (def == &conv2d_ops && up_conv(a, i - 1))
+		return &conv2d_up_ops;
+	return def;
+}
