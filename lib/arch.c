@@ -360,4 +360,10 @@ void arch_format(const struct arch *a, char *buf, size_t n)
 			break;
 		used += (size_t)w;
 	}
+	/* a one-layer spec such as dense3 must not read back as the preset */
+	for (int i = 0; i < NPRESETS && a->n == 1; i++)
+		if (!strcmp(buf, presets[i][0]) && used + 5 < n) {
+			strcat(buf, ":relu");
+			break;
+		}
 }

@@ -263,8 +263,13 @@ static void shift_rows(float *dst, int a, int b, int ow, const float *plane, int
 	/* rows and columns of dst that read inside the source grid */
 	int va = -di > a ? -di : a, vb = hs - di < b ? hs - di : b;
 	int lo = -dj > 0 ? -dj : 0, hi = ws - dj < ow ? ws - dj : ow;
+	/* padding wider than the input or the band: clamp, or sizes go negative */
+	if (va > b)
+		va = b;
 	if (vb < va)
 		vb = va;
+	if (lo > ow)
+		lo = ow;
 	if (hi < lo)
 		hi = lo;
 	memset(dst, 0, sizeof *dst * (size_t)(va - a) * ow);
@@ -276,7 +281,8 @@ static void shift_rows(float *dst, int a, int b, int ow, const float *plane, int
 		/* one flat shifted copy; the values it wraps round are zeroed */
 		long f0 = (long)(va + di) * sw + dj, f1 = f0 + (long)(vb - va) * sw;
 		long c0 = f0 < 0 ? 0 : f0, c1 = f1 > (long)hs * sw ? (long)hs * sw : f1;
-		memcpy(d + (c0 - f0), plane + c0, sizeof *d * (size_t)(c1 - c0));
+		if (c1 > c0)
+			memcpy(d + (c0 - f0), plane + c0, sizeof *d * (size_t)(c1 - c0));
 		if (lo > 0 || hi < ow)
 			for (int i = va; i < vb; i++, d += ow) {
 				for (int j = 0; j < lo; j++)

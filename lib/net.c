@@ -323,7 +323,7 @@ int net_total_stride(const struct net *net)
 		if (e > maxe)
 			maxe = e;
 	}
-	return 1 << maxe;
+	return 1 << (maxe < 30 ? maxe : 30); /* 32 stride-2 layers would overflow */
 }
 
 size_t net_nparams(const struct net *net) { return net->np; }

@@ -58,7 +58,9 @@ void dataset_load(struct dataset *d, const char *path)
 			size_t bytes;
 			if (cap >= UINT32_MAX)
 				die("%s: more than %u records", d->name, UINT32_MAX);
-			cap = cap ? 2 * cap : 1024;
+			/* from an empty first segment: grow from what 1 GiB holds */
+			cap = cap ? 2 * cap : (UINT64_C(1) << 30) / d->dbytes < 1024 ?
+			      ((UINT64_C(1) << 30) / d->dbytes ? (UINT64_C(1) << 30) / d->dbytes : 1) : 1024;
 			if (cap > UINT32_MAX)
 				cap = UINT32_MAX;
 			if (__builtin_mul_overflow(cap, d->dbytes, &bytes))

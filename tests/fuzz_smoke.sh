@@ -19,9 +19,6 @@ make -s -j2 fuzz-build > "$TMPD/build.log" 2>&1 || { cat "$TMPD/build.log"; exit
 sh fuzz/seeds.sh > "$TMPD/seeds.log" 2>&1 || { cat "$TMPD/seeds.log"; exit 1; }
 harnesses=$(ls fuzz/*.c | sed 's|fuzz/\(.*\)\.c|\1|')
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1
-# inputs reaching the known open bugs (tests/crashers/open/) are passed
-# over, so that a short run stops only on new problems
-export CAE_FUZZ_SKIP_OPEN=1
 
 # run H: H for $secs seconds on a copy of its seeds
 run() {

@@ -255,6 +255,9 @@ int main(void)
 		{ 64, 48, 40, 8, 3, 1, 0, ACT_RELU, 3 },   /* bands of rows */
 		{ 64, 47, 41, 8, 3, 2, 0, ACT_NONE, 2 },
 		{ 3, 8, 8, 4, 3, 1, 0, ACT_RELU, 37 },     /* many images, uneven groups */
+		{ 32, 12, 130, 4, 5, 1, 0, ACT_RELU, 2 },  /* k5 with bands of a few rows */
+		{ 32, 9, 140, 3, 7, 2, 0, ACT_NONE, 2 },   /* k7, stride 2, bands */
+		{ 40, 3, 200, 3, 9, 1, 0, ACT_NONE, 1 },   /* padding taller than the input */
 	};
 	/* the variant after an upsampling; h, w are the small image's */
 	static const struct shape ups[] = {
