@@ -5,10 +5,13 @@
  * the running statistics: r = 0.99 r + 0.01 batch (Keras momentum 0.99,
  * Keras also uses the biased variance there). Inference uses the running
  * statistics. Epsilon 1e-3 (Keras). With activations (C,N,H,W), each
- * channel is one contiguous run of N*H*W values.
+ * channel is one contiguous run of N*H*W values. bn_relu_ops, after a
+ * relu conv (conv.h), also applies that relu's derivative to dx, in the
+ * pass that writes it.
  */
 #include <math.h>
 
+#include "conv.h"
 #include "layer.h"
 #include "par.h"
 
@@ -133,20 +136,23 @@ static void backward_channel(void *ctx, long c, int worker)
 	if (!l->need_dx)
 		return;
 	float *dxc = jb->dx + c * len;
-	float scale = gamma * is;
-	if (!l->trained) {
-		/* the statistics were constants */
+	float scale = gamma * is, mdy = 0, k = 0;
+	if (l->trained) {
+		/* else the statistics were constants */
+		mdy = (float)(sdy / (double)len);
+		k = (float)(sdyx / (double)len) * is;
+	}
+	/* dx = gamma/std (dy - mean(dy) - xhat mean(dy xhat)) */
+	if (l->ops == &bn_relu_ops) {
+		/* and through the relu of the conv before, whose output x is */
 		#pragma omp simd
 		for (long i = 0; i < len; i++)
-			dxc[i] = dyc[i] * scale;
-		return;
+			dxc[i] = xc[i] > 0 ? scale * (dyc[i] - mdy - (xc[i] - mu) * k) : 0;
+	} else {
+		#pragma omp simd
+		for (long i = 0; i < len; i++)
+			dxc[i] = scale * (dyc[i] - mdy - (xc[i] - mu) * k);
 	}
-	float mdy = (float)(sdy / (double)len);
-	float k = (float)(sdyx / (double)len) * is;
-	/* dx = gamma/std (dy - mean(dy) - xhat mean(dy xhat)) */
-	#pragma omp simd
-	for (long i = 0; i < len; i++)
-		dxc[i] = scale * (dyc[i] - mdy - (xc[i] - mu) * k);
 }
 
 static void bn_backward(struct layer *l, const float *x, const float *y,
@@ -157,3 +163,4 @@ static void bn_backward(struct layer *l, const float *x, const float *y,
 }
 
 const struct layer_ops bn_ops = { bn_setup, bn_init, bn_forward, bn_backward };
+const struct layer_ops bn_relu_ops = { bn_setup, bn_init, bn_forward, bn_backward };

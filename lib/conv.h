@@ -2,8 +2,10 @@
  *
  * A layer's implementation may depend on the layers around it: an "up"
  * followed by a stride-1 conv become a pair that computes the same from
- * the small image with less work and memory traffic. net_create picks the
- * implementation of each layer with layer_ops_fused().
+ * the small image with less work and memory traffic; a relu conv followed
+ * by a bn leaves the relu's derivative to the bn's backward pass, which
+ * reads the conv's output anyway. net_create picks the implementation of
+ * each layer with layer_ops_fused().
  */
 #ifndef CAE_CONV_H
 #define CAE_CONV_H
@@ -18,6 +20,12 @@
  * Only for an up whose output goes to the conv alone. */
 extern const struct layer_ops up_small_ops, conv2d_up_ops;
 
+/* The other pair: bn_relu_ops, a bn whose input is the output of a relu
+ * conv, multiplies its dx by that relu's derivative (x > 0); the conv,
+ * conv2d_bnr_ops or (after an up) conv2d_up_bnr_ops, takes its dy as the
+ * gradient w.r.t. its pre-activation. */
+extern const struct layer_ops bn_relu_ops, conv2d_bnr_ops, conv2d_up_bnr_ops;
+
 /* 0 keeps every convolution on im2col + GEMM, 1 (the default unless
  * CAE_CONV_GEMM=1 is in the environment) lets them use the direct kernels
  * where they are built. For comparisons; set it before net_create. */
@@ -25,8 +33,9 @@ void conv2d_set_direct(int on);
 
 /* The implementation of layer i of a: def (the ops of its kind), or a
  * variant of it that computes the same together with its neighbour.
- * Assumes layer i reads the output of layer i - 1 and nothing else reads
- * the output of an up layer followed by a conv. CAE_NO_FUSE=1 in the
+ * Assumes layer i reads the output of layer i - 1, nothing else reads the
+ * output of an up layer followed by a conv, and the gradient a relu conv
+ * followed by a bn gets comes from that bn alone. CAE_NO_FUSE=1 in the
  * environment keeps every layer plain, for comparisons. */
 const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
                                         const struct layer_ops *def);

@@ -12,7 +12,8 @@
  * layer right after a nearest x2 upsampling (whose variant up_small_ops
  * passes on the small image itself): it computes each output phase from
  * the small image with kernels of summed taps, 4/9 of the work for a 3x3
- * kernel, and its input gradient is the small image's.
+ * kernel, and its input gradient is the small image's. The _bnr variants
+ * are followed by a bn that applies their relu's derivative to dy.
  *
  * A plan runs on the direct kernels (dconv.h) when they are built and the
  * images are small enough to pack, else as im2col + GEMM (gemm.h) on
@@ -48,7 +49,17 @@
 static int imax(int a, int b) { return a > b ? a : b; }
 static size_t zmax(size_t a, size_t b) { return a > b ? a : b; }
 
-static int is_up(const struct layer *l) { return l->ops == &conv2d_up_ops; }
+/* The variants (conv.h): after an upsampling; before a bn that applies
+ * the relu's derivative itself. */
+static int is_up(const struct layer *l)
+{
+	return l->ops == &conv2d_up_ops || l->ops == &conv2d_up_bnr_ops;
+}
+
+static int masked(const struct layer *l)
+{
+	return l->ops == &conv2d_bnr_ops || l->ops == &conv2d_up_bnr_ops;
+}
 
 static void make_plan(const struct layer *l, struct cplan *p, int dx)
 {
@@ -388,7 +399,10 @@ static void backward_slot(void *ctx, long sl, int worker)
 	struct layer *l = jb->l;
 	struct nn_ws *ws = l->ws;
 	const struct cplan *pf = &jb->pf, *pd = &jb->pd;
-	int OC = l->oc, n = jb->n, ms, me, act = l->fused ? ACT_NONE : l->s.act;
+	int OC = l->oc, n = jb->n, ms, me;
+	/* dy w.r.t. the pre-activation already: sigmoid + cross-entropy, or
+	 * the relu done by the bn after */
+	int act = l->fused || masked(l) ? ACT_NONE : l->s.act;
 	long ndst = (long)n * l->oh * l->ow;
 	size_t wsz = wgrad_floats(l, pf);
 	float *pw = ws->part + sl * ws->part_n, *pb = pw + wsz;
@@ -464,6 +478,8 @@ static void conv_backward(struct layer *l, const float *x, const float *y,
 
 const struct layer_ops conv2d_ops = { conv_setup, conv_init, conv_forward, conv_backward };
 const struct layer_ops conv2d_up_ops = { conv_setup, conv_init, conv_forward, conv_backward };
+const struct layer_ops conv2d_bnr_ops = { conv_setup, conv_init, conv_forward, conv_backward };
+const struct layer_ops conv2d_up_bnr_ops = { conv_setup, conv_init, conv_forward, conv_backward };
 
 static float act_ref(double v, int act)
 {

@@ -10,6 +10,7 @@
  * item's vectors, dy times shifted source.
  */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "dconv.h"
@@ -235,11 +236,12 @@ static inline void store2(float *d, __m512 v, const struct vec *e)
 #define UNROLL _Pragma("GCC unroll 8")
 
 /* One forward tile: MB channels of block w ([ng][cin][8]) times RB
- * vectors. */
+ * vectors. nt: whole aligned vectors of a stride-1 destination bypass the
+ * cache. */
 static inline __attribute__((always_inline)) void ftile(
 	const int MB, const int RB, int ng, int cin, const float *w, const long *goff,
 	long cstride, const float *src, const struct vec *v, float *dst, long ostride,
-	int dstep, const float *bias, int act)
+	int dstep, int nt, const float *bias, int act)
 {
 	__m512 acc[8][8];   /* fixed sizes: no VLA, so they become registers */
 	UNROLL for (int i = 0; i < MB; i++)
@@ -269,10 +271,12 @@ static inline __attribute__((always_inline)) void ftile(
 				continue;
 			__m512 y = activate(_mm512_add_ps(acc[i][r], b), act);
 			float *d = dst + i * ostride + v[r].dst;
-			if (dstep == 1)
-				_mm512_mask_storeu_ps(d, v[r].st, y);
-			else
+			if (dstep != 1)
 				store2(d, y, &v[r]);
+			else if (nt && v[r].st == 0xffff && !((uintptr_t)d & 63))
+				_mm512_stream_ps(d, y);
+			else
+				_mm512_mask_storeu_ps(d, v[r].st, y);
 		}
 	}
 }
@@ -280,9 +284,10 @@ static inline __attribute__((always_inline)) void ftile(
 /* The tile shapes for MB = 8, 7, ..., 1 output channels. */
 static void ftile_any(int mb, int ng, int cin, const float *w, const long *goff,
                       long cstride, const float *src, const struct vec *v, float *dst,
-                      long ostride, int dstep, const float *bias, int act)
+                      long ostride, int dstep, int nt, const float *bias, int act)
 {
-#define F(MB, RB) ftile(MB, RB, ng, cin, w, goff, cstride, src, v, dst, ostride, dstep, bias, act)
+#define F(MB, RB) ftile(MB, RB, ng, cin, w, goff, cstride, src, v, dst, ostride, dstep, \
+                        nt, bias, act)
 	switch (mb) {
 	case 8: F(8, 3); break;
 	case 7: F(7, 3); break;
@@ -348,6 +353,9 @@ static void group_offsets(const struct cplan *p, const struct dgeom *gm,
 
 /* Vectors per chunk of a sweep (stack arrays). */
 #define CHUNK 512
+/* Destinations of at least this many bytes are written with streaming
+ * stores. */
+#define NT_BYTES (8 << 20)
 
 void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float *wp,
                const float *src, int n, int m0, int m1, float *dst,
@@ -360,6 +368,9 @@ void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float
 	long nvec = (long)(m1 - m0) * ph->oh * ((ph->ow + 15) / 16);
 	const float *w = wp + woff(p, q);
 	struct vec vs[CHUNK + 8];
+	/* a destination much larger than the caches goes to memory anyway:
+	 * writing it around them saves reading each line first */
+	int nt = (double)p->cout * ostride * sizeof(float) >= NT_BYTES;
 	group_offsets(p, gm, ph, goff);
 	for (long c0 = 0; c0 < nvec; c0 += CHUNK) {
 		long ne = nvec - c0 < CHUNK ? nvec - c0 : CHUNK;
@@ -375,9 +386,11 @@ void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float
 			const float *bb = bias ? bias + ob * 8 : NULL;
 			for (long e0 = 0; e0 < ne; e0 += rb)
 				ftile_any(mb, ph->ng, p->cin, wb, goff, cstride, src, vs + e0, db,
-				          ostride, p->dstep, bb, act);
+				          ostride, p->dstep, nt, bb, act);
 		}
 	}
+	if (nt)
+		_mm_sfence();   /* the streamed stores before what follows */
 }
 
 /* One weight-gradient tile: MB output channels times NB (channel, group)

@@ -11,6 +11,13 @@ static int up_conv(const struct arch *a, int i)
 	       a->l[i + 1].kind == L_CONV && a->l[i + 1].stride == 1;
 }
 
+/* Layer i is a relu conv feeding a bn. */
+static int conv_bn(const struct arch *a, int i)
+{
+	return i >= 0 && i + 1 < a->n && a->l[i].kind == L_CONV &&
+	       a->l[i].act == ACT_RELU && a->l[i + 1].kind == L_BN;
+}
+
 const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
                                         const struct layer_ops *def)
 {
@@ -19,7 +26,12 @@ const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
 		return def;
 	if (def == &up_ops && up_conv(a, i))
 		return &up_small_ops;
-	if (def == &conv2d_ops && up_conv(a, i - 1))
-		return &conv2d_up_ops;
+	if (def == &bn_ops && conv_bn(a, i - 1))
+		return &bn_relu_ops;
+	if (def == &conv2d_ops) {
+		int up = up_conv(a, i - 1), bn = conv_bn(a, i);
+		return up ? (bn ? &conv2d_up_bnr_ops : &conv2d_up_ops)
+		          : (bn ? &conv2d_bnr_ops : def);
+	}
 	return def;
 }

@@ -6,14 +6,15 @@
  * that of the noisy input. Their training gives the same bits with one
  * and with two threads, and a network that has only inferred (its saved
  * activations in buffers of their own, the rest through two shared
- * buffers) computes exactly what a trained one does.
+ * buffers) computes exactly what a trained one does. Clip clamps and
+ * passes the gradient of the clamped values straight through.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "nn.h"
+#include "layer.h"
 #include "rng.h"
 
 #define NIMG 256
@@ -23,7 +24,7 @@
 #define C 3
 #define S 8
 #define SIGMA 0.2
-#define UNET "save:in,conv8,save:e,conv8s2,bn,conv8,up,concat:e,conv8,conv3k1:linear,add:in"
+#define UNET "save:in,conv8,save:e,conv8s2,bn,conv8,up,concat:e,conv8,conv3k1:linear,add:in,clip"
 #define FFD "save:in,s2d,conv16,bn,conv16,conv12:linear,d2s,add:in"
 
 static const long SZ = (long)C * S * S;
@@ -126,8 +127,31 @@ static void check_inference(const char *spec, const float *noisy, const float *p
 	net_free(trained);
 }
 
+/* y = clamp(x); the gradient w.r.t. x is that w.r.t. y, unchanged. */
+static void check_clip(void)
+{
+	const float x[6] = { -0.5f, 0, 0.25f, 1, 1.75f, 0.5f }, t[6] = { 0, 0.5f, 0.5f, 0.5f, 1, 1 };
+	const float want[6] = { 0, 0, 0.25f, 1, 1, 0.5f };
+	char err[256];
+	struct arch a;
+	CHECK(arch_parse("clip", &a, err, sizeof err) == 0);
+	struct net *net = net_create(&a, 1, 2, 3, 1, err, sizeof err);
+	CHECK(net != NULL);
+	if (!net)
+		return;
+	net_set_input_grad(net, 1);
+	const float *y = net_forward(net, x, 1, 1);
+	CHECK(!memcmp(y, want, sizeof want));
+	net_backward(net, t, 1, LOSS_MSE);
+	const float *g = net_input_grad(net);
+	for (int i = 0; i < 6; i++)
+		CHECKF(fabsf(g[i] - 2 * (want[i] - t[i]) / 6) < 1e-7f, "clip: d/dx[%d] = %g", i, g[i]);
+	net_free(net);
+}
+
 int main(void)
 {
+	check_clip();
 	float *x = malloc(sizeof *x * NIMG * SZ), *noisy = malloc(sizeof *x * NIMG * SZ);
 	make_data(x, noisy);
 	double noisy_mse = mse(noisy, x, NIMG * SZ);
