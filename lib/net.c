@@ -18,6 +18,7 @@
 #include <cblas.h>
 #include <omp.h>
 
+#include "conv.h"
 #include "layer.h"
 #include "par.h"
 #include "rng.h"
@@ -197,7 +198,7 @@ static int setup_layers(struct layer *l, const struct arch *a, int c, int h, int
 	}
 	for (int i = 0; i < a->n; i++) {
 		l[i].s = a->l[i];
-		l[i].ops = kind_ops(l[i].s.kind);
+		l[i].ops = layer_ops_fused(a, i, kind_ops(l[i].s.kind));
 		l[i].ic = i ? l[i - 1].oc : c;
 		l[i].ih = i ? l[i - 1].oh : h;
 		l[i].iw = i ? l[i - 1].ow : w;
