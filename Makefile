@@ -64,6 +64,9 @@ fuzz: fuzz-build
 demo: all
 	sh examples/demo.sh
 
+study: all
+	sh examples/study.sh
+
 bench: all
 	sh bench/run.sh
 
@@ -85,4 +88,4 @@ clean:
 	rm -f lib/*.o lib/libcae.a $(PROGS) $(UNITS)
 	rm -rf tests/out
 
-.PHONY: deps data fuzz fuzz-build all check lint demo bench install uninstall clean
+.PHONY: deps data fuzz fuzz-build all check lint demo study bench install uninstall clean
