@@ -80,6 +80,10 @@ quality() {
 		awk -F'\t' '$1 == "all" { printf "%.6f %.2f %.4f\n", $3, $4, $6 }'
 }
 
+load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
+load0=$(load)
+start=$(date -u '+%Y-%m-%d %H:%M UTC')
+
 # results: one line per run, for the findings
 : > "$out/results.tsv"
 {
@@ -187,7 +191,10 @@ findings() {
 	}' "$out/results.tsv"
 }
 
+load1=$(load)
 {
+	echo "Run $start on $(uname -m), $(nproc 2>/dev/null || echo '?') CPUs; load average (1, 5, 15 min) $load0 at the start, $load1 at the end."
+	echo
 	echo "## Plain autoencoders"
 	echo
 	echo "$source; epochs $epochs, batch $batch, seed $seed, threads $threads; MSE, PSNR and SSIM on the held-out images."
