@@ -14,7 +14,7 @@
 struct opts {
 	const char *model, *input, *output;
 	long batch;
-	int threads, u8, pad, quiet;
+	int threads, u8, pad, quiet, ensemble;
 };
 
 /* The network for one input shape and the buffers around it. */
@@ -25,6 +25,7 @@ struct runner {
 	int ph, pw;                /* padded input size (= h, w without --pad) */
 	int oc, oh, ow;            /* network output */
 	float *x, *xp, *yc;        /* input, padded input, cropped output */
+	float *xt, *acc;           /* --ensemble: transformed input, output sum */
 	int32_t *labels;
 	unsigned char *scratch;    /* u8 input or u8 output */
 };
@@ -38,6 +39,7 @@ static void usage(void)
 	       "      --u8            write u8 samples (default f32)\n"
 	       "  -b, --batch N       images per step and output segment (default 100)\n"
 	       "      --pad           pad inputs to a multiple of the model's stride\n"
+	       "      --ensemble N    average over N flips/rotations (1, 2, 4 or 8)\n"
 	       "      --threads N     threads (default: online CPUs)\n"
 	       "  -q, --quiet         no progress\n"
 	       "  -h, --help, -V, --version\n", argv0);
@@ -45,13 +47,14 @@ static void usage(void)
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_U8 = 256, O_PAD, O_THREADS };
+	enum { O_U8 = 256, O_PAD, O_THREADS, O_ENSEMBLE };
 	static const struct option lo[] = {
 		{ "model", required_argument, 0, 'm' },
 		{ "output", required_argument, 0, 'o' },
 		{ "batch", required_argument, 0, 'b' },
 		{ "u8", no_argument, 0, O_U8 },
 		{ "pad", no_argument, 0, O_PAD },
+		{ "ensemble", required_argument, 0, O_ENSEMBLE },
 		{ "threads", required_argument, 0, O_THREADS },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
@@ -63,6 +66,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	o->batch = 100;
+	o->ensemble = 1;
 	o->threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
 	while ((ch = getopt_long(argc, argv, "m:o:b:qhV", lo, NULL)) != -1) {
 		switch (ch) {
@@ -71,6 +75,12 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'b': o->batch = opt_long("--batch", optarg, 1, 65536); break;
 		case O_U8: o->u8 = 1; break;
 		case O_PAD: o->pad = 1; break;
+		case O_ENSEMBLE:
+			o->ensemble = (int)opt_long("--ensemble", optarg, 1, 8);
+			if (o->ensemble & (o->ensemble - 1))
+				usage_die("invalid value '%s' for --ensemble: expected 1, 2, 4 or 8",
+				          optarg);
+			break;
 		case O_THREADS: o->threads = (int)opt_long("--threads", optarg, 1, 256); break;
 		case 'q': o->quiet = 1; break;
 		case 'h': usage(); exit(0);
@@ -95,6 +105,8 @@ static void runner_free(struct runner *R)
 	free(R->yc);
 	free(R->labels);
 	free(R->scratch);
+	free(R->xt);
+	free(R->acc);
 	memset(R, 0, sizeof(*R));
 }
 
@@ -162,6 +174,16 @@ static void runner_build(struct runner *R, const struct model *m, int stride,
 		R->xp = xmalloc_n((size_t)o->batch, (size_t)s->c * R->ph * R->pw * sizeof(float));
 		R->yc = xmalloc_n((size_t)o->batch, osz * sizeof(float));
 	}
+	if (o->ensemble > 1) {
+		if (R->oh != R->ph || R->ow != R->pw)
+			die("--ensemble: the model's output (%dx%d) must have the size of its "
+			    "input (%dx%d)", R->oh, R->ow, R->ph, R->pw);
+		if (o->ensemble == 8 && R->ph != R->pw)
+			die("--ensemble 8: input %ux%u is not square (2 and 4 only flip)",
+			    s->h, s->w);
+		R->xt = xmalloc_n((size_t)o->batch, (size_t)s->c * R->ph * R->pw * sizeof(float));
+		R->acc = xmalloc_n((size_t)o->batch, (size_t)R->oc * R->oh * R->ow * sizeof(float));
+	}
 	R->labels = xmalloc_n((size_t)o->batch, sizeof(int32_t));
 	big = isz > osz ? isz : osz;
 	R->scratch = xmalloc_n((size_t)o->batch, big);
@@ -186,6 +208,45 @@ static void crop(const float *y, float *yc, long n, int c, int h, int w, int ch,
 	for (long i = 0; i < n * c; i++)
 		for (int yy = 0; yy < ch; yy++)
 			memcpy(yc + (i * ch + yy) * cw, y + (i * h + yy) * w, cw * sizeof(float));
+}
+
+/* Transform T of the square's symmetries (bit 0: mirror left-right, bit 1:
+ * upside down, bit 2: transpose; the transpose needs h == w) of N planes of
+ * H x W: with ADD 0, dst = T(src); with ADD 1, dst += T^-1(src). */
+static void dihedral(const float *src, float *dst, long n, int h, int w, int t, int add)
+{
+	for (long i = 0; i < n; i++, src += (size_t)h * w, dst += (size_t)h * w)
+		for (int yy = 0; yy < h; yy++)
+			for (int xx = 0; xx < w; xx++) {
+				int a = t & 4 ? xx : yy, b = t & 4 ? yy : xx;
+				size_t p = (size_t)yy * w + xx, q;
+				if (t & 1)
+					b = w - 1 - b;
+				if (t & 2)
+					a = h - 1 - a;
+				q = (size_t)a * w + b;
+				if (add)
+					dst[q] += src[p];
+				else
+					dst[p] = src[q];
+			}
+}
+
+/* The mean of the network's outputs over ENSEMBLE symmetries of X. */
+static const float *forward(struct runner *R, const float *x, long n, int ensemble)
+{
+	size_t osz = (size_t)n * R->oc * R->oh * R->ow;
+	if (ensemble == 1)
+		return net_forward(R->net, x, (int)n, 0);
+	memset(R->acc, 0, osz * sizeof(float));
+	for (int t = 0; t < ensemble; t++) {
+		dihedral(x, R->xt, n * R->in.c, R->ph, R->pw, t, 0);
+		dihedral(net_forward(R->net, R->xt, (int)n, 0), R->acc, n * R->oc, R->oh, R->ow,
+		         t, 1);
+	}
+	for (size_t i = 0; i < osz; i++)
+		R->acc[i] /= (float)ensemble;
+	return R->acc;
 }
 
 /* Writes through an existing device or fifo instead of replacing it. */
@@ -243,11 +304,11 @@ int main(int argc, char **argv)
 			die("%s", r.err);
 		if (R.xp) {
 			pad(R.x, R.xp, n, (int)R.in.c, (int)R.in.h, (int)R.in.w, R.ph, R.pw);
-			y = net_forward(R.net, R.xp, (int)n, 0);
+			y = forward(&R, R.xp, n, o.ensemble);
 			crop(y, R.yc, n, R.oc, R.oh, R.ow, (int)R.out.h, (int)R.out.w);
 			y = R.yc;
 		} else {
-			y = net_forward(R.net, R.x, (int)n, 0);
+			y = forward(&R, R.x, n, o.ensemble);
 		}
 		/* one segment per batch, flushed: output keeps pace with input */
 		if (ts_write_segment_f32(out.f, &R.out, y, R.labels, n, R.scratch) || fflush(out.f))

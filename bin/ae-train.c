@@ -24,6 +24,7 @@ static void usage(void)
 	       "  -e, --epochs N           passes over the data (default %d)\n"
 	       "  -b, --batch N            images per step (default %d)\n"
 	       "      --lr X               learning rate (adam 0.001, sgd 0.01)\n"
+	       "      --lr-decay KIND      none (default), or cosine: down to 0 over the run\n"
 	       "      --optimizer adam|sgd\n"
 	       "      --loss mse|bce\n"
 	       "      --noise SIGMA        denoising: Gaussian noise on the inputs\n"
@@ -79,7 +80,7 @@ static void parse_range(const char *s, double *lo, double *hi)
 
 enum {
 	O_LR = 256, O_OPTIMIZER, O_LOSS, O_NOISE, O_NOISE_RANGE, O_CLIP, O_TARGET, O_VAL,
-	O_VAL_TARGET, O_VAL_SPLIT, O_SEED, O_THREADS, O_CHECKPOINT, O_RESUME, O_NO_STATE,
+	O_VAL_TARGET, O_VAL_SPLIT, O_LR_DECAY, O_SEED, O_THREADS, O_CHECKPOINT, O_RESUME, O_NO_STATE,
 	O_LOG, O_PRINT_ARCH, O_SHAPE
 };
 
@@ -91,6 +92,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "epochs", required_argument, 0, 'e' },
 		{ "batch", required_argument, 0, 'b' },
 		{ "lr", required_argument, 0, O_LR },
+		{ "lr-decay", required_argument, 0, O_LR_DECAY },
 		{ "optimizer", required_argument, 0, O_OPTIMIZER },
 		{ "loss", required_argument, 0, O_LOSS },
 		{ "noise", required_argument, 0, O_NOISE },
@@ -118,7 +120,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	int ch, stdins = 0;
 
 	memset(o, 0, sizeof(*o));
-	t->optimizer = t->loss = t->noise = t->clip = -1;
+	t->optimizer = t->loss = t->noise = t->clip = t->cosine = -1;
 	t->val_split = -1;
 	t->threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
 	o->c = 3;
@@ -130,6 +132,14 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case 'e': t->epochs = opt_long("--epochs", optarg, 1, 1000000); break;
 		case 'b': t->batch = opt_long("--batch", optarg, 1, 65536); break;
 		case O_LR: t->lr = opt_double("--lr", optarg, 1e-12, 1e3); break;
+		case O_LR_DECAY:
+			if (!strcmp(optarg, "none"))
+				t->cosine = 0;
+			else if (!strcmp(optarg, "cosine"))
+				t->cosine = 1;
+			else
+				usage_die("unknown --lr-decay '%s' (none or cosine)", optarg);
+			break;
 		case O_OPTIMIZER:
 			if (!strcmp(optarg, "adam"))
 				t->optimizer = OPT_ADAM;

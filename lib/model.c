@@ -293,7 +293,7 @@ static int decode_train(const struct sect *s, struct model *m, const char *name,
 	t->nm = nm;
 	t->nv = nv;
 	if (t->optimizer > OPT_SGD || t->loss > LOSS_BCE || t->noise > NOISE_RANGE ||
-	    (t->flags & ~(TRAIN_CLIP | TRAIN_TARGETS)) || rd32(p + 100))
+	    (t->flags & ~(TRAIN_CLIP | TRAIN_TARGETS | TRAIN_COSINE)) || rd32(p + 100))
 		return bad(err, errlen, name, "section TRAN: unknown optimizer, loss, noise or flag value");
 	if (!t->batch || !t->ntrain || t->epoch > t->epochs ||
 	    t->step >= t->ntrain / t->batch + (t->ntrain % t->batch != 0) ||

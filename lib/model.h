@@ -23,12 +23,13 @@ extern const unsigned char model_magic[8];
 enum { NOISE_NONE = 0, NOISE_SIGMA, NOISE_RANGE };
 #define TRAIN_CLIP 0x1u       /* noisy inputs clipped to [0,1] */
 #define TRAIN_TARGETS 0x2u    /* explicit targets (--target) */
+#define TRAIN_COSINE 0x4u     /* learning rate decays to 0 on a half cosine */
 
 /* Everything a resumed run needs to continue bit for bit: optimizer and
  * its moments, position, and the options that shape the run. */
 struct train_state {
 	uint32_t optimizer, loss, batch;  /* enum optim_kind, enum loss_kind */
-	float lr, beta1, beta2, eps, momentum;
+	float lr, beta1, beta2, eps, momentum;  /* lr: the base rate */
 	uint64_t t;                  /* optimizer steps taken */
 	uint64_t seed;
 	uint32_t epochs;             /* planned */

@@ -119,7 +119,8 @@ struct trainer {
 	struct arch arch;
 	const char *label;          /* preset name or spec, for messages */
 	uint32_t epochs, batch;
-	int optimizer, loss, noise, clip;
+	int optimizer, loss, noise, clip, cosine;
+	float lr;                   /* base learning rate */
 	float sigma_lo, sigma_hi;
 	uint64_t seed;
 
@@ -251,7 +252,7 @@ static void save(struct trainer *T, int with_state)
 		t->optimizer = (uint32_t)T->optimizer;
 		t->loss = (uint32_t)T->loss;
 		t->batch = T->batch;
-		t->lr = T->opt.lr;
+		t->lr = T->lr;
 		t->beta1 = T->opt.beta1;
 		t->beta2 = T->opt.beta2;
 		t->eps = T->opt.eps;
@@ -264,7 +265,8 @@ static void save(struct trainer *T, int with_state)
 		t->noise = (uint32_t)T->noise;
 		t->sigma_lo = T->sigma_lo;
 		t->sigma_hi = T->sigma_hi;
-		t->flags = (T->clip ? TRAIN_CLIP : 0) | (T->has_tg ? TRAIN_TARGETS : 0);
+		t->flags = (T->clip ? TRAIN_CLIP : 0) | (T->has_tg ? TRAIN_TARGETS : 0) |
+		           (T->cosine ? TRAIN_COSINE : 0);
 		t->ntrain = T->ntrain;
 		t->nheld = T->nheld;
 		t->data_crc = T->data_crc;
@@ -338,6 +340,16 @@ static void progress(struct trainer *T, double t0, uint64_t done)
 	        rate, eta);
 }
 
+/* The learning rate of the step at the current position: the base rate,
+ * or with cosine decay lr/2 (1 + cos(pi s / S)) for step s of S planned. */
+static float step_lr(const struct trainer *T)
+{
+	double s = (double)T->epoch * T->steps + T->step, all = (double)T->epochs * T->steps;
+	if (!T->cosine || all <= 0)
+		return T->lr;
+	return (float)(T->lr * 0.5 * (1 + cos(M_PI * (s < all ? s : all) / all)));
+}
+
 /* One step on the batch at the current position. */
 static void step(struct trainer *T)
 {
@@ -346,6 +358,7 @@ static void step(struct trainer *T)
 	double loss;
 
 	fill_batch(T, p0, n);
+	T->opt.lr = step_lr(T);
 	net_forward(T->net, T->x, n, 1);
 	loss = net_backward(T->net, T->y, n, T->loss);
 	if (!isfinite(loss))
@@ -480,6 +493,8 @@ static void resume_opts(struct trainer *T, const struct model *rm)
 	     "noise", buf);
 	keep(o, o->clip >= 0 && o->clip != !!(t->flags & TRAIN_CLIP), "--clip",
 	     t->flags & TRAIN_CLIP ? "--clip" : "unclipped noise");
+	keep(o, o->cosine >= 0 && o->cosine != !!(t->flags & TRAIN_COSINE), "--lr-decay",
+	     t->flags & TRAIN_COSINE ? "--lr-decay cosine" : "--lr-decay none");
 	keep(o, !!o->target != !!(t->flags & TRAIN_TARGETS), "--target",
 	     t->flags & TRAIN_TARGETS ? "--target FILE" : "no --target");
 	if (o->epochs && (uint64_t)o->epochs < t->epoch)
@@ -495,6 +510,7 @@ static void resume_opts(struct trainer *T, const struct model *rm)
 	T->loss = (int)t->loss;
 	T->noise = (int)t->noise;
 	T->clip = !!(t->flags & TRAIN_CLIP);
+	T->cosine = !!(t->flags & TRAIN_COSINE);
 	T->sigma_lo = t->sigma_lo;
 	T->sigma_hi = t->sigma_hi;
 	T->seed = t->seed;
@@ -519,6 +535,7 @@ static void fresh_opts(struct trainer *T)
 	T->loss = o->loss >= 0 ? o->loss : LOSS_MSE;
 	T->noise = o->noise >= 0 ? o->noise : NOISE_NONE;
 	T->clip = o->clip > 0;
+	T->cosine = o->cosine > 0;
 	T->sigma_lo = T->noise ? (float)o->sigma_lo : 0;
 	T->sigma_hi = T->noise ? (float)o->sigma_hi : 0;
 	T->seed = o->seed_set ? o->seed : RNG_DEFAULT_SEED;
@@ -646,13 +663,14 @@ static void setup_net(struct trainer *T, const struct model *rm)
 	optim_init(&T->opt, T->optimizer, net_nparams(T->net));
 	if (T->o->lr > 0)
 		T->opt.lr = (float)T->o->lr;
+	T->lr = T->opt.lr;
 	if (rm) {
 		const struct train_state *t = &rm->tr;
 		if (!!t->nm != !!T->opt.m || !!t->nv != !!T->opt.v)
 			die("%s: the optimizer state does not match the %s optimizer", T->o->resume,
 			    optim_name(T->optimizer));
 		if (T->o->lr <= 0)
-			T->opt.lr = t->lr;
+			T->opt.lr = T->lr = t->lr;
 		T->opt.beta1 = t->beta1;
 		T->opt.beta2 = t->beta2;
 		T->opt.eps = t->eps;
@@ -688,9 +706,9 @@ static void announce(struct trainer *T)
 	        ts_shape_str(&T->in.shape, s, sizeof(s)));
 	if (T->nval)
 		fprintf(stderr, ", %llu for validation", (unsigned long long)T->nval);
-	fprintf(stderr, "; %u epochs of %llu steps of %u, %s lr %g, %s loss", T->epochs,
-	        (unsigned long long)T->steps, T->batch, optim_name(T->optimizer), T->opt.lr,
-	        loss_name(T->loss));
+	fprintf(stderr, "; %u epochs of %llu steps of %u, %s lr %g%s, %s loss", T->epochs,
+	        (unsigned long long)T->steps, T->batch, optim_name(T->optimizer), T->lr,
+	        T->cosine ? " (cosine decay)" : "", loss_name(T->loss));
 	if (T->noise == NOISE_SIGMA)
 		fprintf(stderr, ", noise sigma %g", T->sigma_lo);
 	else if (T->noise == NOISE_RANGE)

@@ -28,6 +28,7 @@ struct train_opts {
 	int noise;                /* NOISE_*, -1: unset */
 	double sigma_lo, sigma_hi;
 	int clip;                 /* -1: unset */
+	int cosine;               /* 1: cosine decay, 0: constant, -1: unset */
 	double val_split;         /* < 0: unset */
 	int seed_set;
 	uint64_t seed;

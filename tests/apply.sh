@@ -39,6 +39,29 @@ elif cmd == 'u8of':  # f32 file F, u8 file G: G = round(clamp(F) * 255)
         for x, y in zip(a, b):
             e = int(min(max(x, 0.0), 1.0) * 255 + 0.5)
             assert abs(e - y) <= 1 and 0 <= y <= 255, (x, y)
+elif cmd == 'sym':   # f32 or u8 file F -> f32 stream of symmetry T of each image
+    t = int(sys.argv[3]); out = sys.stdout.buffer
+    for dt, fl, c, h, w, n, data in segments(f):
+        hdr = bytearray(64); hdr[0:8] = b'\x89TNS\r\n\x1a\n'
+        struct.pack_into('<HHBB', hdr, 8, 1, 64, 2, fl)
+        struct.pack_into('<III', hdr, 16, c, w if t & 4 else h, h if t & 4 else w)
+        struct.pack_into('<Q', hdr, 32, n); out.write(hdr)
+        ds = c * h * w * (4 if dt == 2 else 1); rb = ds + (4 if fl & 1 else 0)
+        for i in range(n):
+            r = data[i * rb:(i + 1) * rb]
+            if fl & 1: out.write(r[:4])
+            v = struct.unpack('<%df' % (c * h * w), r[-ds:]) if dt == 2 else [x / 255 for x in r[-ds:]]
+            o = []
+            for ch in range(c):
+                p = [v[ch * h * w + y * w:ch * h * w + (y + 1) * w] for y in range(h)]
+                if t & 4: p = [list(q) for q in zip(*p)]
+                if t & 1: p = [q[::-1] for q in p]
+                if t & 2: p = p[::-1]
+                o += [x for q in p for x in q]
+            out.write(struct.pack('<%df' % len(o), *o))
+elif cmd == 'maxdiff':
+    print(max(abs(x - y) for (la, a), (lb, b) in zip(records(f), records(sys.argv[3]))
+              for x, y in zip(a, b)))
 elif cmd == 'finite':
     import math
     assert all(math.isfinite(x) for l, v in records(f) for x in v)
@@ -134,7 +157,36 @@ wait $pid || fail "streaming run"
 [ "$(ts segs stream.ts | wc -l)" -eq 2 ] || fail "streaming: $(ts segs stream.ts)"
 ncheck=$((ncheck + 2))
 
-# 5. bad models, bad inputs, bad options
+# 5. --ensemble: the mean over the symmetries of the square makes the model
+# commute with them (up to rounding), and --ensemble 1 changes nothing
+ae-apply -m m.model --ensemble 1 d8.ts > e1.ts || fail "--ensemble 1"
+same o100.ts e1.ts
+ae-apply -m m.model --ensemble 8 d8.ts > e8.ts || fail "--ensemble 8"
+cmp -s e8.ts o100.ts && fail "--ensemble 8 output equals the plain output"
+for t in 1 2 5 6; do
+	ts sym d8.ts $t > sym$t.ts || fail "making symmetry $t"
+	ae-apply -m m.model --ensemble 8 sym$t.ts > esym$t.ts || fail "--ensemble 8 on symmetry $t"
+	ts sym e8.ts $t > e8sym$t.ts || fail "symmetry $t of the output"
+	d=$(ts maxdiff esym$t.ts e8sym$t.ts)
+	awk -v d="$d" 'BEGIN { exit !(d < 1e-5) }' || fail "--ensemble 8, symmetry $t: differs by $d"
+done
+ae-apply -m m.model --ensemble 4 sym1.ts > esym4.ts || fail "--ensemble 4"
+ts sym esym4.ts 1 > back4.ts
+ae-apply -m m.model --ensemble 4 d8.ts > e4.ts || fail "--ensemble 4"
+d=$(ts maxdiff back4.ts e4.ts)
+awk -v d="$d" 'BEGIN { exit !(d < 1e-5) }' || fail "--ensemble 4, mirrored: differs by $d"
+gen 3 3 8 16 u8 0 8 > wide.ts || exit 1
+ae-apply -m m.model --ensemble 4 wide.ts > ewide.ts || fail "--ensemble 4 on 8x16"
+expect 1 "--ensemble 8: input 8x16 is not square" ae-apply -m m.model --ensemble 8 wide.ts
+expect 2 "invalid value '3' for --ensemble" ae-apply -m m.model --ensemble 3 d8.ts
+gen 150 3 4 4 u8 0 9 > t4.ts || exit 1
+ae-train -q --arch conv3s2:sigmoid --target t4.ts --epochs 1 --threads 1 -o half.model d8.ts ||
+	fail "training a model with a smaller output"
+expect 1 "--ensemble: the model's output (4x4) must have the size of its input (8x8)" \
+	ae-apply -m half.model --ensemble 2 d8.ts
+ncheck=$((ncheck + 7))
+
+# 6. bad models, bad inputs, bad options
 expect 1 "input has 1 channel, the model expects 3" ae-apply -m m.model g8.ts
 cp m.model bad.model
 printf '\125' | dd of=bad.model bs=1 seek=200 conv=notrunc 2>/dev/null

@@ -61,6 +61,18 @@ ae-train $BN --threads 1 --epochs 4 -q --checkpoint-every 3 -o c.model d8.ts ||
 same a.model c.model
 expect 0 "has completed its 4 epochs" ae-train --resume r.model --threads 1 d8.ts
 same a.model r.model
+# ... with the cosine decay too (its position comes from the checkpoint)
+ae-train $BN --lr-decay cosine --threads 1 --epochs 3 -q -o cos.model d8.ts || fail "cosine"
+ae-train $BN --lr-decay cosine --threads 1 --epochs 3 -q --checkpoint-every 5 \
+	-o cosc.model d8.ts || fail "cosine with checkpoints"
+same cos.model cosc.model
+cmp -s cos.model a.model && fail "--lr-decay cosine changed nothing"
+ae-train $BN --lr-decay cosine --threads 1 --epochs 1 -q -o cos1.model d8.ts ||
+	fail "cosine, 1 epoch"
+expect 2 "--lr-decay: the run in cos1.model was started with --lr-decay cosine" \
+	ae-train --resume cos1.model --lr-decay none d8.ts
+expect 2 "unknown --lr-decay 'step'" ae-train -o x.model --lr-decay step d8.ts
+ncheck=$((ncheck + 1))
 
 # 4. SIGINT and SIGTERM leave a checkpoint that resumes to the same model
 SLOW="--arch conv16,bn,conv16s2,up,conv3k1:sigmoid --threads 1 --batch 8 --noise 0.1
