@@ -38,8 +38,10 @@ static const char *const presets[][2] = {
 	  "conv3k1:sigmoid" },
 	{ "shrink4", "conv32,conv32s2,conv32s2,conv32s2,up,conv32,up,conv32,up,conv32,"
 	  "conv3k1:sigmoid" },
-	{ "dn-unet", "save:in,conv32,save:e1,conv64s2,bn,conv64,bn,save:e2,conv128s2,bn,"
-	  "conv128,bn,d2s,concat:e2,conv64,bn,d2s,concat:e1,conv3:linear,add:in,clip" },
+	/* a denoiser: U-Net down to 8x8, channels doubling at each level,
+	 * each level's activations concatenated on the way up */
+	{ "dn-unet", "conv32,bn,save:e1,conv64s2,bn,conv64,bn,save:e2,conv128s2,bn,"
+	  "conv128,bn,d2s,concat:e2,conv64,bn,d2s,concat:e1,conv32,bn,conv3k1:sigmoid" },
 };
 #define NPRESETS (int)(sizeof presets / sizeof presets[0])
 
