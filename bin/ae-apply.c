@@ -1,4 +1,12 @@
-/* ae-apply - run a trained autoencoder over a tensor stream */
+/* ae-apply - run a trained autoencoder over a tensor stream
+ *
+ * Batches come in through two slots: while the main thread computes the
+ * batch in one and writes its output, a second thread reads and decodes
+ * the next batch into the other. Only the main thread dies, and only with
+ * the reader idle; the reader stops at a change of shape until the main
+ * thread has checked it. So output and errors are those of one thread
+ * reading, computing and writing in turn.
+ */
 #include "model.h"
 #include "nn.h"
 #include "stream.h"
@@ -6,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -24,10 +33,35 @@ struct runner {
 	struct net *net;
 	int ph, pw;                /* padded input size (= h, w without --pad) */
 	int oc, oh, ow;            /* network output */
-	float *x, *xp, *yc;        /* input, padded input, cropped output */
+	float *xp, *yc;            /* padded input, cropped output */
 	float *xt, *acc;           /* --ensemble: transformed input, output sum */
-	int32_t *labels;
-	unsigned char *scratch;    /* u8 input or u8 output */
+	unsigned char *scratch;    /* u8 output */
+};
+
+/* A batch as read. */
+struct slot {
+	struct ts_shape in;        /* shape of its records */
+	long n;                    /* records; 0 at the end, -1 on a read error */
+	int fresh;                 /* in is a new shape, its records not read yet */
+	float *x;                  /* (n,C,H,W) */
+	size_t cap;                /* floats x holds */
+	int32_t *labels;           /* (batch) */
+};
+
+/* The reader thread and its job: the next batch into one slot. It
+ * reports errors in the slot and the reader, never dies, and touches
+ * nothing but the slot and the reader. */
+struct io {
+	struct ts_reader *r;
+	long batch;
+	struct ts_shape shape;     /* records of another shape wait for main */
+	struct slot *job;
+	unsigned char *scratch;    /* u8 input */
+	size_t scap;
+	pthread_t t;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, busy, quit;
 };
 
 static void usage(void)
@@ -100,10 +134,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 static void runner_free(struct runner *R)
 {
 	net_free(R->net);
-	free(R->x);
 	free(R->xp);
 	free(R->yc);
-	free(R->labels);
 	free(R->scratch);
 	free(R->xt);
 	free(R->acc);
@@ -139,7 +171,7 @@ static void runner_build(struct runner *R, const struct model *m, int stride,
                          const struct ts_shape *s, const struct opts *o)
 {
 	char e[600];
-	size_t isz, osz, big;
+	size_t osz;
 
 	runner_free(R);
 	if (s->c != m->c)
@@ -167,9 +199,7 @@ static void runner_build(struct runner *R, const struct model *m, int stride,
 	/* cropping back keeps the model's output/input size ratio, rounded up */
 	R->out.h = (uint32_t)(((uint64_t)s->h * R->oh + R->ph - 1) / R->ph);
 	R->out.w = (uint32_t)(((uint64_t)s->w * R->ow + R->pw - 1) / R->pw);
-	isz = (size_t)ts_samples(s);
 	osz = (size_t)ts_samples(&R->out);
-	R->x = xmalloc_n((size_t)o->batch, isz * sizeof(float));
 	if (R->ph != (int)s->h || R->pw != (int)s->w) {
 		R->xp = xmalloc_n((size_t)o->batch, (size_t)s->c * R->ph * R->pw * sizeof(float));
 		R->yc = xmalloc_n((size_t)o->batch, osz * sizeof(float));
@@ -184,9 +214,8 @@ static void runner_build(struct runner *R, const struct model *m, int stride,
 		R->xt = xmalloc_n((size_t)o->batch, (size_t)s->c * R->ph * R->pw * sizeof(float));
 		R->acc = xmalloc_n((size_t)o->batch, (size_t)R->oc * R->oh * R->ow * sizeof(float));
 	}
-	R->labels = xmalloc_n((size_t)o->batch, sizeof(int32_t));
-	big = isz > osz ? isz : osz;
-	R->scratch = xmalloc_n((size_t)o->batch, big);
+	if (o->u8)
+		R->scratch = xmalloc_n((size_t)o->batch, osz);
 }
 
 /* Edge replication: rows and columns past the image repeat its last ones. */
@@ -249,6 +278,128 @@ static const float *forward(struct runner *R, const float *x, long n, int ensemb
 	return R->acc;
 }
 
+/* The output of batch s, valid until the next call. */
+static const float *compute(struct runner *R, const struct slot *s, int ensemble)
+{
+	if (!R->xp)
+		return forward(R, s->x, s->n, ensemble);
+	pad(s->x, R->xp, s->n, (int)R->in.c, (int)R->in.h, (int)R->in.w, R->ph, R->pw);
+	crop(forward(R, R->xp, s->n, ensemble), R->yc, s->n, R->oc, R->oh, R->ow,
+	     (int)R->out.h, (int)R->out.w);
+	return R->yc;
+}
+
+/* A buffer of n elements of sz bytes in place of p, whose contents go:
+ * p itself if it holds them (*cap >= n), NULL if out of memory. */
+static void *fit(void *p, size_t *cap, size_t n, size_t sz)
+{
+	size_t bytes;
+	if (n <= *cap)
+		return p;
+	free(p);
+	*cap = 0;
+	if (__builtin_mul_overflow(n, sz, &bytes) || !(p = malloc(bytes ? bytes : 1)))
+		return NULL;
+	*cap = n;
+	return p;
+}
+
+/* The next batch into s; or, when its shape is not io->shape, only that
+ * shape (s->fresh), for main to check before the records are read. */
+static void read_batch(struct io *io, struct slot *s)
+{
+	struct ts_reader *r = io->r;
+	const struct ts_shape *sh = &r->shape;
+	size_t isz;
+	int k = ts_more(r);
+	s->n = k < 0 ? -1 : 0;
+	s->fresh = 0;
+	if (k <= 0)
+		return;
+	s->in = *sh;
+	if (sh->c != io->shape.c || sh->h != io->shape.h || sh->w != io->shape.w ||
+	    sh->labels != io->shape.labels) {
+		s->fresh = 1;
+		return;
+	}
+	isz = (size_t)ts_samples(sh) * (size_t)io->batch;
+	s->x = fit(s->x, &s->cap, isz, sizeof(float));
+	io->scratch = fit(io->scratch, &io->scap, isz, 1);
+	if (!s->x || !io->scratch) {
+		snprintf(r->err, sizeof(r->err), "out of memory (%zu bytes)", isz * sizeof(float));
+		s->n = -1;
+		return;
+	}
+	s->n = ts_read_f32(r, s->x, s->labels, io->batch, io->scratch);
+}
+
+static void *io_main(void *arg)
+{
+	struct io *io = arg;
+	pthread_mutex_lock(&io->mu);
+	for (;;) {
+		while (!io->busy && !io->quit)
+			pthread_cond_wait(&io->cv, &io->mu);
+		if (io->quit)
+			break;
+		pthread_mutex_unlock(&io->mu);
+		read_batch(io, io->job);
+		pthread_mutex_lock(&io->mu);
+		io->busy = 0;
+		pthread_cond_broadcast(&io->cv);
+	}
+	pthread_mutex_unlock(&io->mu);
+	return NULL;
+}
+
+static void io_init(struct io *io, struct ts_reader *r, long batch)
+{
+	memset(io, 0, sizeof(*io));
+	io->r = r, io->batch = batch;
+	io->shape = r->shape;
+	pthread_mutex_init(&io->mu, NULL);
+	pthread_cond_init(&io->cv, NULL);
+	/* should it fail to start, the main thread reads itself */
+	io->started = !pthread_create(&io->t, NULL, io_main, io);
+}
+
+/* Starts reading the next batch into s; io_wait() waits for it. The
+ * reader is idle outside the two. */
+static void io_start(struct io *io, struct slot *s)
+{
+	io->job = s;
+	if (!io->started) {
+		read_batch(io, s);
+		return;
+	}
+	pthread_mutex_lock(&io->mu);
+	io->busy = 1;
+	pthread_cond_broadcast(&io->cv);
+	pthread_mutex_unlock(&io->mu);
+}
+
+static void io_wait(struct io *io)
+{
+	pthread_mutex_lock(&io->mu);
+	while (io->busy)
+		pthread_cond_wait(&io->cv, &io->mu);
+	pthread_mutex_unlock(&io->mu);
+}
+
+static void io_stop(struct io *io)
+{
+	if (io->started) {
+		pthread_mutex_lock(&io->mu);
+		io->quit = 1;
+		pthread_cond_broadcast(&io->cv);
+		pthread_mutex_unlock(&io->mu);
+		pthread_join(io->t, NULL);
+	}
+	pthread_mutex_destroy(&io->mu);
+	pthread_cond_destroy(&io->cv);
+	free(io->scratch);
+}
+
 /* Writes through an existing device or fifo instead of replacing it. */
 static void open_output(struct outfile *out, const char *path)
 {
@@ -269,9 +420,11 @@ int main(int argc, char **argv)
 	struct runner R;
 	struct ts_reader r;
 	struct outfile out;
+	struct slot slot[2], *cur = slot;
+	struct io io;
 	char e[600];
 	const char *oname;
-	int stride, k, tty;
+	int stride, tty;
 	uint64_t done = 0;
 	double last = 0;
 	FILE *in;
@@ -292,28 +445,39 @@ int main(int argc, char **argv)
 	runner_build(&R, &m, stride, &r.shape, &o);
 	tty = !o.quiet && isatty(STDERR_FILENO);
 
-	while ((k = ts_more(&r)) > 0) {
+	/* the next batch comes in while cur is computed and written */
+	memset(slot, 0, sizeof(slot));
+	slot[0].labels = xmalloc_n((size_t)o.batch, sizeof(int32_t));
+	slot[1].labels = xmalloc_n((size_t)o.batch, sizeof(int32_t));
+	io_init(&io, &r, o.batch);
+	io_start(&io, cur);
+	io_wait(&io);
+	for (;;) {
+		struct slot *next = cur == slot ? &slot[1] : slot;
 		const float *y;
-		long n;
-		if (r.shape.c != R.in.c || r.shape.h != R.in.h || r.shape.w != R.in.w ||
-		    r.shape.labels != R.in.labels)
-			runner_build(&R, &m, stride, &r.shape, &o);
-		R.in.dtype = r.shape.dtype;
-		n = ts_read_f32(&r, R.x, R.labels, o.batch, R.scratch);
-		if (n < 0)
-			die("%s", r.err);
-		if (R.xp) {
-			pad(R.x, R.xp, n, (int)R.in.c, (int)R.in.h, (int)R.in.w, R.ph, R.pw);
-			y = forward(&R, R.xp, n, o.ensemble);
-			crop(y, R.yc, n, R.oc, R.oh, R.ow, (int)R.out.h, (int)R.out.w);
-			y = R.yc;
-		} else {
-			y = forward(&R, R.x, n, o.ensemble);
+		int bad, saved;
+		if (cur->fresh) {
+			/* the reader stopped at a new shape: check it, read on */
+			runner_build(&R, &m, stride, &cur->in, &o);
+			io.shape = cur->in;
+			io_start(&io, cur);
+			io_wait(&io);
 		}
-		/* one segment per batch, flushed: output keeps pace with input */
-		if (ts_write_segment_f32(out.f, &R.out, y, R.labels, n, R.scratch) || fflush(out.f))
+		if (cur->n <= 0)
 			break;
-		done += (uint64_t)n;
+		io_start(&io, next);
+		y = compute(&R, cur, o.ensemble);
+		/* one segment per batch, flushed: output keeps pace with input */
+		bad = ts_write_segment_f32(out.f, &R.out, y, cur->labels, cur->n, R.scratch) ||
+		      fflush(out.f);
+		saved = errno;
+		io_wait(&io);   /* not to die while the reader reads */
+		if (bad) {
+			errno = saved;
+			break;
+		}
+		done += (uint64_t)cur->n;
+		cur = next;
 		if (tty && now_sec() - last > 0.2) {
 			last = now_sec();
 			fprintf(stderr, "\r%s: %llu images\033[K", argv0, (unsigned long long)done);
@@ -321,13 +485,18 @@ int main(int argc, char **argv)
 	}
 	if (tty && last > 0)
 		fputs("\r\033[K", stderr);
-	if (k < 0)
+	if (cur->n < 0)
 		die("%s", r.err);
 	/* an input of empty segments still gives a valid (empty) stream */
 	if (!ferror(out.f) && done == 0 && ts_write_header(out.f, &R.out, 0))
 		die("%s: write error: %s", oname, strerror(errno));
+	io_stop(&io);
 	if (in != stdin)
 		fclose(in);
+	for (int i = 0; i < 2; i++) {
+		free(slot[i].x);
+		free(slot[i].labels);
+	}
 	runner_free(&R);
 	model_free(&m);
 	if (out.tmp)

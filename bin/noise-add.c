@@ -3,8 +3,10 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "noise.h"
+#include "par.h"
 #include "rng.h"
 #include "stream.h"
 #include "util.h"
@@ -15,12 +17,21 @@
 #define DEF_PEAK 255.0
 #define BATCH_MAX 256               /* records per output segment */
 #define BATCH_BYTES (4u << 20)      /* f32 bytes per batch, at least one record */
+#define GRAIN_SAMPLES 16384         /* samples per work item of the threads */
 
 struct opts {
 	const char *input, *output;
 	struct noise nz;
 	uint64_t seed;
-	int u8;
+	int u8, threads;
+};
+
+/* A batch: records of per samples, the first of them record number first
+ * of the stream. */
+struct job {
+	const struct opts *o;
+	float *x;
+	uint64_t per, first;
 };
 
 static void usage(FILE *f)
@@ -37,6 +48,7 @@ static void usage(FILE *f)
 	        "      --u8            write u8 samples (implies --clip; rounds)\n"
 	        "  -s, --seed N        random seed (default %d)\n"
 	        "  -o, --output FILE   write to FILE (atomically) instead of stdout\n"
+	        "      --threads N     threads (default: online CPUs)\n"
 	        "  -h, --help          show this help\n"
 	        "  -V, --version       show the version\n",
 	        argv0, DEF_SIGMA, DEF_AMOUNT_UNIFORM, DEF_AMOUNT_SP, DEF_PEAK, RNG_DEFAULT_SEED);
@@ -49,15 +61,18 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "mean", required_argument, 0, 'M' }, { "amount", required_argument, 0, 'A' },
 		{ "peak", required_argument, 0, 'P' }, { "clip", no_argument, 0, 'c' },
 		{ "u8", no_argument, 0, 'u' }, { "seed", required_argument, 0, 's' },
-		{ "output", required_argument, 0, 'o' }, { "help", no_argument, 0, 'h' },
-		{ "version", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
+		{ "output", required_argument, 0, 'o' }, { "threads", required_argument, 0, 'T' },
+		{ "help", no_argument, 0, 'h' }, { "version", no_argument, 0, 'V' },
+		{ 0, 0, 0, 0 }
 	};
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	const char *sigma = NULL, *mean = NULL, *amount = NULL, *peak = NULL;
 	const char *type = NULL;
 	int c, t;
 
 	memset(o, 0, sizeof(*o));
 	o->seed = RNG_DEFAULT_SEED;
+	o->threads = cpus < 1 ? 1 : cpus > 64 ? 64 : (int)cpus;
 	while ((c = getopt_long(argc, argv, "t:s:o:hV", lo, NULL)) != -1) {
 		switch (c) {
 		case 't': type = optarg; break;
@@ -73,6 +88,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 				          "from 0 to 18446744073709551615", optarg);
 			break;
 		case 'o': o->output = optarg; break;
+		case 'T': o->threads = (int)opt_long("--threads", optarg, 1, 256); break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("%s (cae) %s\n", argv0, VERSION); exit(0);
 		default: usage_die("unknown option");
@@ -109,6 +125,19 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		o->nz.clip = 1;
 }
 
+/* Records [lo, hi) of a batch. Record i of the stream always draws from
+ * generator (seed, i), so output does not depend on batching, segments
+ * or threads. */
+static void noise_records(void *ctx, long lo, long hi, int worker)
+{
+	struct job *jb = ctx;
+	for (long i = lo; i < hi; i++) {
+		struct rng g;
+		rng_derive(&g, jb->o->seed, jb->first + (uint64_t)i);
+		noise_apply(&jb->o->nz, &g, jb->x + (uint64_t)i * jb->per, jb->per);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
@@ -123,6 +152,8 @@ int main(int argc, char **argv)
 
 	prog_init(argc, argv);
 	parse_args(argc, argv, &o);
+	/* threads that sleep while they wait, where OpenMP's would spin */
+	par_set_threads(o.threads);
 	in = in_open(o.input);
 	out_open(&out, o.output, 0);
 	if (ts_open(&rd, in, strcmp(o.input, "-") ? o.input : NULL, 0))
@@ -131,6 +162,7 @@ int main(int argc, char **argv)
 
 	for (;;) {
 		struct ts_shape os;
+		struct job jb;
 		uint64_t per, first;
 		long bmax, n;
 		int k = ts_more(&rd);
@@ -154,14 +186,8 @@ int main(int argc, char **argv)
 		n = ts_read_f32(&rd, x, labels, bmax, scratch);
 		if (n < 0)
 			die("%s", rd.err);
-		/* record i always draws from generator (seed, i), so output
-		 * does not depend on batching, segments or threads */
-		#pragma omp parallel for schedule(static) if (n > 1)
-		for (long i = 0; i < n; i++) {
-			struct rng g;
-			rng_derive(&g, o.seed, first + (uint64_t)i);
-			noise_apply(&o.nz, &g, x + (uint64_t)i * per, per);
-		}
+		jb = (struct job){ &o, x, per, first };
+		par_range(n, (long)(GRAIN_SAMPLES / per), noise_records, &jb);
 		os = rd.shape;
 		os.dtype = o.u8 ? TS_U8 : TS_F32;
 		if (ts_write_segment_f32(out.f, &os, x, labels, n, scratch))

@@ -7,7 +7,8 @@
  * statistics. Epsilon 1e-3 (Keras). With activations (C,N,H,W), each
  * channel is one contiguous run of N*H*W values. bn_relu_ops, after a
  * relu conv (conv.h), also applies that relu's derivative to dx, in the
- * pass that writes it.
+ * pass that writes it. Inference may instead fold a bn into the conv
+ * before it (conv.h), with the scale and shift of bn_affine().
  */
 #include <math.h>
 
@@ -78,6 +79,24 @@ static void bn_init(struct layer *l, struct rng *r)
 	}
 }
 
+/* Channel c normalised with mean mu and variance var, then gamma and
+ * beta: y = x * scale + shift. Returns 1/std. */
+static float affine(const struct layer *l, int c, float mu, float var, float *scale,
+                    float *shift)
+{
+	float is = (float)(1 / sqrt((double)var + BN_EPS));
+	*scale = l->p[c] * is;
+	*shift = l->p[l->ic + c] - mu * *scale;
+	return is;
+}
+
+void bn_affine(const struct layer *l, float *scale, float *shift)
+{
+	const float *rmean = l->st, *rvar = l->st + l->ic;   /* (C), (C) */
+	for (int c = 0; c < l->ic; c++)
+		affine(l, c, rmean[c], rvar[c], &scale[c], &shift[c]);
+}
+
 struct job { struct layer *l; const float *x, *dy; float *y, *dx; long len; int training; };
 
 static void forward_channel(void *ctx, long c, int worker)
@@ -103,9 +122,8 @@ static void forward_channel(void *ctx, long c, int worker)
 	} else {
 		mu = rmean[c], var = rvar[c];
 	}
-	float is = (float)(1 / sqrt((double)var + BN_EPS));
-	mean[c] = mu, invstd[c] = is;
-	float scale = l->p[c] * is, shift = l->p[C + c] - mu * scale;
+	float scale, shift;
+	mean[c] = mu, invstd[c] = affine(l, c, mu, var, &scale, &shift);
 	#pragma omp simd
 	for (long i = 0; i < len; i++)
 		yc[i] = xc[i] * scale + shift;

@@ -4,8 +4,9 @@
  * followed by a stride-1 conv become a pair that computes the same from
  * the small image with less work and memory traffic; a relu conv followed
  * by a bn leaves the relu's derivative to the bn's backward pass, which
- * reads the conv's output anyway. net_create picks the implementation of
- * each layer with layer_ops_fused().
+ * reads the conv's output anyway; in inference a conv followed by a bn
+ * applies the bn itself. net_create picks the implementation of each
+ * layer with layer_ops_fused() and the folds with layer_folds_bn().
  */
 #ifndef CAE_CONV_H
 #define CAE_CONV_H
@@ -26,6 +27,15 @@ extern const struct layer_ops up_small_ops, conv2d_up_ops;
  * gradient w.r.t. its pre-activation. */
 extern const struct layer_ops bn_relu_ops, conv2d_bnr_ops, conv2d_up_bnr_ops;
 
+/* Inference folds a bn into the conv before it: its running statistics
+ * make it a per-channel y = x * scale + shift, which the conv applies to
+ * its output (after bias and activation) while it is still in registers,
+ * and the bn's own pass is skipped. Only in networks that keep no
+ * activations (net.c), so backward after an inference pass still sees
+ * the bn's input. bn_affine gives the bn's scale and shift per channel
+ * (C) of inference, computed exactly as its own forward pass does. */
+void bn_affine(const struct layer *l, float *scale, float *shift);
+
 /* 0 keeps every convolution on im2col + GEMM, 1 (the default unless
  * CAE_CONV_GEMM=1 is in the environment) lets them use the direct kernels
  * where they are built. For comparisons; set it before net_create. */
@@ -39,5 +49,8 @@ void conv2d_set_direct(int on);
  * environment keeps every layer plain, for comparisons. */
 const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
                                         const struct layer_ops *def);
+/* 1 if layer i of a is a conv (any activation) whose output goes to a bn
+ * that inference can fold into it; 0 too with CAE_NO_FUSE=1. */
+int layer_folds_bn(const struct arch *a, int i);
 
 #endif

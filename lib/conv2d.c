@@ -13,7 +13,9 @@
  * passes on the small image itself): it computes each output phase from
  * the small image with kernels of summed taps, 4/9 of the work for a 3x3
  * kernel, and its input gradient is the small image's. The _bnr variants
- * are followed by a bn that applies their relu's derivative to dy.
+ * are followed by a bn that applies their relu's derivative to dy. In
+ * inference, any conv whose l->bn is set applies that bn to its output
+ * (conv.h).
  *
  * A plan runs on the direct kernels (dconv.h) when they are built and the
  * images are small enough to pack, else as im2col + GEMM (gemm.h) on
@@ -137,8 +139,9 @@ static size_t wgrad_floats(const struct layer *l, const struct cplan *pf)
 }
 
 /* Layout of l->save: rearranged weights of the forward and input-gradient
- * plans, then their packed forms for the direct kernels. */
-struct wlayout { size_t fa, da, fp, dp, total; };
+ * plans, their packed forms for the direct kernels, then the scale and
+ * shift (2,OC) of a bn folded into inference. */
+struct wlayout { size_t fa, da, fp, dp, bn, total; };
 
 static void wlayout(const struct cplan *pf, const struct cplan *pd, struct wlayout *w)
 {
@@ -146,7 +149,8 @@ static void wlayout(const struct cplan *pf, const struct cplan *pd, struct wlayo
 	w->da = (size_t)pf->wn;
 	w->fp = w->da + (size_t)pd->wn;
 	w->dp = w->fp + (dconv_ok(pf, PACK_BUDGET) ? dconv_wfloats(pf) : 0);
-	w->total = w->dp + (dconv_ok(pd, PACK_BUDGET) ? dconv_wfloats(pd) : 0);
+	w->bn = w->dp + (dconv_ok(pd, PACK_BUDGET) ? dconv_wfloats(pd) : 0);
+	w->total = w->bn + 2 * (size_t)pf->cout;
 }
 
 static int conv_setup(struct layer *l, int max_batch, char *err, size_t errlen)
@@ -223,6 +227,7 @@ struct job {
 	struct dgeom gf, gd;
 	const float *af, *ad; /* their weights A_q, or packed */
 	struct items it;      /* forward items */
+	struct depi ep;       /* forward: bias, activation, folded bn */
 };
 
 /* Prepares the plans and their weights. */
@@ -250,14 +255,14 @@ static void job_make(struct job *jb, struct layer *l, int n, int dx)
 	*(dx ? &jb->ad : &jb->af) = ar;
 }
 
-/* y columns [j0, j1) += bias, then the activation. */
-static void epilogue(const struct layer *l, float *y, long ldy, long j0, long j1)
+/* y columns [j0, j1) of OC channels += bias, then the activation and a
+ * folded bn, as ep says. */
+static void epilogue(const struct depi *ep, int OC, float *y, long ldy, long j0, long j1)
 {
-	const float *bias = l->p + (l->np - (size_t)l->oc);
-	int act = l->s.act;
+	int act = ep->act;
 	long cw = j1 - j0;
-	for (int oc = 0; oc < l->oc; oc++) {
-		float *yy = y + oc * ldy + j0, bb = bias[oc];
+	for (int oc = 0; oc < OC; oc++) {
+		float *yy = y + oc * ldy + j0, bb = ep->bias[oc];
 		if (act == ACT_RELU)
 			#pragma omp simd
 			for (long j = 0; j < cw; j++)
@@ -268,6 +273,13 @@ static void epilogue(const struct layer *l, float *y, long ldy, long j0, long j1
 				yy[j] += bb;
 		if (act == ACT_SIGMOID)
 			act_sigmoid(yy, cw);
+		if (ep->scale) {
+			/* the row is still in L1; mul then add, as the bn's pass */
+			float sc = ep->scale[oc], sh = ep->shift[oc];
+			#pragma omp simd
+			for (long j = 0; j < cw; j++)
+				yy[j] = yy[j] * sc + sh;
+		}
 	}
 }
 
@@ -305,14 +317,14 @@ static void plan_run(const struct cplan *p, const float *a, const float *src,
 	}
 }
 
-/* The same on the direct kernels, with bias and activation (or none). */
+/* The same on the direct kernels, with what ep says after the sums. */
 static void direct_run(const struct cplan *p, const struct dgeom *gm, const float *wp,
                        const float *src, float *dst, int n, int m0, int m1,
-                       float *buf, const float *bias, int act)
+                       float *buf, const struct depi *ep)
 {
 	dconv_pack(p, gm, src, n, m0, m1, buf);
 	for (int q = 0; q < p->nph; q++)
-		dconv_run(p, gm, q, wp, gm->direct ? src : buf, n, m0, m1, dst, bias, act);
+		dconv_run(p, gm, q, wp, gm->direct ? src : buf, n, m0, m1, dst, ep);
 }
 
 static void forward_item(void *ctx, long i, int worker)
@@ -325,13 +337,13 @@ static void forward_item(void *ctx, long i, int worker)
 	item_span(&jb->it, p, i, &m0, &m1, &r0, &r1);
 	if (jb->df) {
 		direct_run(p, &jb->gf, jb->af, jb->x, jb->out, jb->n, m0, m1, l->ws->cols[worker],
-		           l->p + (l->np - (size_t)l->oc), l->s.act);
+		           &jb->ep);
 		return;
 	}
 	plan_run(p, jb->af, jb->x, jb->out, jb->n, m0, m1, r0, r1,
 	         l->ws->cols[worker], l->ws->dcols[worker]);
 	plan_dst_range(p, m0, m1, r0, r1, &j0, &j1);
-	epilogue(l, jb->out, (long)jb->n * l->oh * l->ow, j0, j1);
+	epilogue(&jb->ep, l->oc, jb->out, (long)jb->n * l->oh * l->ow, j0, j1);
 }
 
 static void conv_forward(struct layer *l, const float *x /* (C,N,H,W) */,
@@ -340,6 +352,15 @@ static void conv_forward(struct layer *l, const float *x /* (C,N,H,W) */,
 	struct job jb;
 	job_make(&jb, l, n, 0);
 	jb.x = x, jb.out = y;
+	jb.ep = (struct depi){ l->p + (l->np - (size_t)l->oc), NULL, NULL, l->s.act };
+	if (!training && l->bn) {
+		/* the bn after this conv, which the network then skips */
+		struct wlayout wl;
+		wlayout(&jb.pf, &jb.pd, &wl);
+		float *sc = l->save + wl.bn, *sh = sc + l->oc;
+		bn_affine(l->bn, sc, sh);
+		jb.ep.scale = sc, jb.ep.shift = sh;
+	}
 	plan_items(&jb.pf, n, &jb.it);
 	if (jb.df && jb.it.count < 8 && jb.it.g > 1) {
 		/* at least 8 items, so that threads share the work evenly even
@@ -435,7 +456,7 @@ static void backward_slot(void *ctx, long sl, int worker)
 		item_span(&it, pd, i, &m0, &m1, &r0, &r1);
 		if (jb->dd)
 			direct_run(pd, &jb->gd, jb->ad, jb->dy, jb->dx, n, m0 + ms, m1 + ms, cols,
-			           NULL, ACT_NONE);
+			           NULL);
 		else
 			plan_run(pd, jb->ad, jb->dy, jb->dx, n, m0 + ms, m1 + ms, r0, r1, cols, blk);
 	}

@@ -241,7 +241,7 @@ static inline void store2(float *d, __m512 v, const struct vec *e)
 static inline __attribute__((always_inline)) void ftile(
 	const int MB, const int RB, int ng, int cin, const float *w, const long *goff,
 	long cstride, const float *src, const struct vec *v, float *dst, long ostride,
-	int dstep, int nt, const float *bias, int act)
+	int dstep, int nt, const float *bias, const float *scale, const float *shift, int act)
 {
 	__m512 acc[8][8];   /* fixed sizes: no VLA, so they become registers */
 	UNROLL for (int i = 0; i < MB; i++)
@@ -266,10 +266,14 @@ static inline __attribute__((always_inline)) void ftile(
 	}
 	UNROLL for (int i = 0; i < MB; i++) {
 		__m512 b = _mm512_set1_ps(bias ? bias[i] : 0);
+		__m512 s = _mm512_set1_ps(scale ? scale[i] : 1);
+		__m512 t = _mm512_set1_ps(scale ? shift[i] : 0);
 		UNROLL for (int r = 0; r < RB; r++) {
 			if (!v[r].st)
 				continue;
 			__m512 y = activate(_mm512_add_ps(acc[i][r], b), act);
+			if (scale)   /* mul then add, as the bn's own pass */
+				y = _mm512_add_ps(_mm512_mul_ps(y, s), t);
 			float *d = dst + i * ostride + v[r].dst;
 			if (dstep != 1)
 				store2(d, y, &v[r]);
@@ -284,10 +288,11 @@ static inline __attribute__((always_inline)) void ftile(
 /* The tile shapes for MB = 8, 7, ..., 1 output channels. */
 static void ftile_any(int mb, int ng, int cin, const float *w, const long *goff,
                       long cstride, const float *src, const struct vec *v, float *dst,
-                      long ostride, int dstep, int nt, const float *bias, int act)
+                      long ostride, int dstep, int nt, const float *bias,
+                      const float *scale, const float *shift, int act)
 {
 #define F(MB, RB) ftile(MB, RB, ng, cin, w, goff, cstride, src, v, dst, ostride, dstep, \
-                        nt, bias, act)
+                        nt, bias, scale, shift, act)
 	switch (mb) {
 	case 8: F(8, 3); break;
 	case 7: F(7, 3); break;
@@ -359,8 +364,9 @@ static void group_offsets(const struct cplan *p, const struct dgeom *gm,
 
 void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float *wp,
                const float *src, int n, int m0, int m1, float *dst,
-               const float *bias, int act)
+               const struct depi *ep)
 {
+	static const struct depi none = { NULL, NULL, NULL, ACT_NONE };
 	const struct cphase *ph = &p->ph[q];
 	long goff[PLAN_MAX_GROUPS];
 	long cstride = gm->direct ? (long)n * p->sh * p->sw : gm->plane;
@@ -371,6 +377,8 @@ void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float
 	/* a destination much larger than the caches goes to memory anyway:
 	 * writing it around them saves reading each line first */
 	int nt = (double)p->cout * ostride * sizeof(float) >= NT_BYTES;
+	if (!ep)
+		ep = &none;
 	group_offsets(p, gm, ph, goff);
 	for (long c0 = 0; c0 < nvec; c0 += CHUNK) {
 		long ne = nvec - c0 < CHUNK ? nvec - c0 : CHUNK;
@@ -383,10 +391,12 @@ void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float
 			int mb = p->cout - ob * 8 < 8 ? p->cout - ob * 8 : 8, rb = tile_rows(mb);
 			const float *wb = w + (long)ob * ph->ng * p->cin * 8;
 			float *db = dst + (long)ob * 8 * ostride;
-			const float *bb = bias ? bias + ob * 8 : NULL;
+			const float *bb = ep->bias ? ep->bias + ob * 8 : NULL;
+			const float *sb = ep->scale ? ep->scale + ob * 8 : NULL;
+			const float *tb = ep->scale ? ep->shift + ob * 8 : NULL;
 			for (long e0 = 0; e0 < ne; e0 += rb)
 				ftile_any(mb, ph->ng, p->cin, wb, goff, cstride, src, vs + e0, db,
-				          ostride, p->dstep, nt, bb, act);
+				          ostride, p->dstep, nt, bb, sb, tb, ep->act);
 		}
 	}
 	if (nt)
@@ -478,7 +488,7 @@ void dconv_pack(const struct cplan *p, const struct dgeom *gm, const float *src,
                 int n, int m0, int m1, float *buf) { }
 void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float *wp,
                const float *src, int n, int m0, int m1, float *dst,
-               const float *bias, int act) { }
+               const struct depi *ep) { }
 void dconv_wgrad(const struct cplan *p, const struct dgeom *gm, int q,
                  const float *dyq, long ld, const float *src, int n, int m0, int m1,
                  float *dwq) { }

@@ -4,9 +4,10 @@
  * a work item are copied once into zero-padded planes, and register tiles
  * of 16-pixel vectors times output channels add up shifted source vectors
  * times broadcast weights. Nothing is copied per kernel tap, and the
- * bias, activation and the interleaving of destination phases happen in
- * registers. Built only where the compiler targets AVX-512; dconv_ok() is
- * 0 elsewhere and callers use im2col + GEMM.
+ * bias, activation, a folded batch norm and the interleaving of
+ * destination phases happen in registers. Built only where the compiler
+ * targets AVX-512; dconv_ok() is 0 elsewhere and callers use im2col +
+ * GEMM.
  */
 #ifndef CAE_DCONV_H
 #define CAE_DCONV_H
@@ -40,13 +41,19 @@ void dconv_weights(const struct cplan *p, const float *a, float *wp);
 void dconv_pack(const struct cplan *p, const struct dgeom *gm, const float *src,
                 int n, int m0, int m1, float *buf);
 
+/* What happens to the sums of output channel o before they are stored:
+ * + bias[o] (bias may be NULL), the activation act (enum act_kind), then,
+ * if scale is not NULL, * scale[o] + shift[o]: a batch norm in inference
+ * (conv.h). */
+struct depi { const float *bias, *scale, *shift; int act; };
+
 /* Phase q of the destination for images [m0, m1): dst (cout, n, dh, dw)
- * gets the sum over the phase's groups, plus bias (may be NULL), then act
- * (enum act_kind). src is buf from dconv_pack, or for a direct geometry
- * the source tensor. */
+ * gets the sum over the phase's groups, then what ep says (NULL: nothing).
+ * src is buf from dconv_pack, or for a direct geometry the source
+ * tensor. */
 void dconv_run(const struct cplan *p, const struct dgeom *gm, int q, const float *wp,
                const float *src, int n, int m0, int m1, float *dst,
-               const float *bias, int act);
+               const struct depi *ep);
 
 /* Weight gradients of phase q: dwq (cout, cin * ng) += dyq * cols^T over
  * images [m0, m1), dyq (cout, ld) the phase's pixels of those images in

@@ -4,6 +4,12 @@
 
 #include "conv.h"
 
+static int fusing(void)
+{
+	const char *off = getenv("CAE_NO_FUSE");
+	return !(off && *off && *off != '0');
+}
+
 /* Layer i is an up feeding a stride-1 conv. */
 static int up_conv(const struct arch *a, int i)
 {
@@ -21,8 +27,7 @@ static int conv_bn(const struct arch *a, int i)
 const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
                                         const struct layer_ops *def)
 {
-	const char *off = getenv("CAE_NO_FUSE");
-	if (off && *off && *off != '0')
+	if (!fusing())
 		return def;
 	if (def == &up_ops && up_conv(a, i))
 		return &up_small_ops;
@@ -34,4 +39,10 @@ const struct layer_ops *layer_ops_fused(const struct arch *a, int i,
 		          : (bn ? &conv2d_bnr_ops : def);
 	}
 	return def;
+}
+
+int layer_folds_bn(const struct arch *a, int i)
+{
+	return fusing() && i >= 0 && i + 1 < a->n && a->l[i].kind == L_CONV &&
+	       a->l[i + 1].kind == L_BN;
 }

@@ -43,6 +43,9 @@ struct layer {
 	int fused;              /* backward: dy is already w.r.t. the
 	                         * pre-activation (sigmoid + cross-entropy) */
 	int trained;            /* bn: the last forward used batch statistics */
+	struct layer *bn;       /* conv: the bn after it, which inference folds
+	                         * into this conv (conv.h), while the network
+	                         * keeps no activations; else NULL */
 	size_t np, ns;          /* parameter and state counts */
 	float *p, *g, *st;      /* this layer's part of the net's buffers */
 	size_t save_n, idx_n;   /* floats in save, bytes in idx (per setup) */

@@ -8,7 +8,10 @@
  * (and inference keeps using from then on), so a network that only infers
  * needs a fraction of the memory, whatever its image size. The output of a
  * save layer always has a buffer of its own, allocated up front, for the
- * add and concat layers that use it further on.
+ * add and concat layers that use it further on. A network that only
+ * infers also folds each bn that follows a conv into that conv (conv.h)
+ * and skips the bn; the first training pass ends that for good, so that
+ * a backward pass after an inference pass finds every activation.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -267,8 +270,11 @@ struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
 	net->np = p.np, net->ns = p.ns;
 	net->ws.cols_n = p.cols_n, net->ws.part_n = p.part_n;
 	size_t maxact = p.maxact;
-	for (int i = 0; i < net->nl; i++)
+	for (int i = 0; i < net->nl; i++) {
 		net->l[i].ws = &net->ws;
+		if (layer_folds_bn(a, i))
+			net->l[i].bn = &net->l[i + 1];
+	}
 	/* shapes are fine: allocate */
 	struct layer *last = &net->l[net->nl - 1];
 	int ok = (net->params = zalloc(net->np, sizeof(float))) &&
@@ -374,6 +380,7 @@ static void keep_activations(struct net *net)
 		return;
 	for (int i = 0; i < net->nl; i++) {
 		struct layer *l = &net->l[i];
+		l->bn = NULL;   /* inference from now on computes every layer */
 		size_t sz = act_size(l->oc, l->oh, l->ow) * net->max_batch;
 		if (!net->act[i + 1] && !(net->act[i + 1] = zalloc(sz, sizeof(float))))
 			die("out of memory for the activations of %d layers", net->nl);
@@ -401,8 +408,11 @@ const float *net_forward(struct net *net, const float *x, int n, int training)
 	nchw_to_cnhw(x, net->act[0], n, net->c, (long)net->h * net->w);
 	const float *in = net->act[0];
 	for (int i = 0; i < net->nl; i++) {
+		if (!training && i > 0 && net->l[i - 1].bn)
+			continue;   /* a bn the conv before has applied */
 		/* saved outputs have their own buffer in inference too */
-		float *y = net->act[i + 1] ? net->act[i + 1] : net->d[i & 1];
+		float *y = net->act[i + 1] ? net->act[i + 1] :
+		           in == net->d[0] ? net->d[1] : net->d[0];
 		net->l[i].ops->forward(&net->l[i], in, y, n, training);
 		in = y;
 	}

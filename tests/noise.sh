@@ -36,7 +36,9 @@ ok; [ "$(sum p1.ts)" = 5d1245bc34410d7c49c89f79db73bdf1fc2a5ce3576a1079b90da74b1
 	fail "poisson --peak 30 checksum changed: $(sum p1.ts)"
 noise-add --sigma 0.3 --seed 42 < img.ts > g2.ts
 same g1.ts g2.ts
-OMP_NUM_THREADS=1 noise-add --sigma 0.3 img.ts > g3.ts
+noise-add --threads 1 --sigma 0.3 img.ts > g3.ts
+same g1.ts g3.ts
+noise-add --threads 3 --sigma 0.3 img.ts > g3.ts
 same g1.ts g3.ts
 noise-add --sigma 0.3 --seed 43 img.ts > g4.ts
 ok; cmp -s g1.ts g4.ts && fail "seeds 42 and 43 give the same noise"
@@ -124,6 +126,7 @@ expect 2 "--mean applies to gaussian and uniform" noise-add -t poisson --mean 1 
 expect 2 "unknown noise type 'pink'" noise-add -t pink img.ts
 expect 2 "invalid value '-1' for --seed" noise-add --seed -1 img.ts
 expect 2 "invalid value 'x' for --seed" noise-add --seed x img.ts
+expect 2 "invalid value '0' for --threads" noise-add --threads 0 img.ts
 expect 2 "at most one input stream" noise-add img.ts img.ts
 expect 2 "unknown option" noise-add --bogus img.ts
 noise-add --help > help.txt || fail "--help"
