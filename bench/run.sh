@@ -117,6 +117,21 @@ if [ -x bin/ae-train ] && [ -x bin/ae-apply ]; then
 	timed "$out/apply1k.time" ae-apply -m "$out/seed-best.model" --threads 1 \
 		--batch 100 "$out/apply1k.ts" > /dev/null || exit 1
 	note ours_apply_rss1k "$(rss_mb "$out/apply1k.time")"
+	# the whole stream: extract, add noise and denoise in one pipeline;
+	# "cores busy" is the CPU time of all three over the wall time
+	if [ -f "$cifar/data_batch_1.bin" ] && [ -x /usr/bin/time ]; then
+		v="" c=""
+		for _ in $(seq "$REPS"); do
+			/usr/bin/time -f '%e %U %S' -o "$out/stream.time" sh -c 'cifar-extract \
+				--count '$N' "$1/data_batch_1.bin" "$1/data_batch_2.bin" |
+				noise-add --sigma 0.3 --seed 1 | ae-apply -m "$2" > /dev/null' sh \
+				"$cifar" "$out/seed-best.model" || exit 1
+			v="$v $(div $N "$(secs "$out/stream.time")")"
+			c="$c $(awk '{ if ($1 > 0) printf "%.2f", ($2 + $3) / $1 }' "$out/stream.time")"
+		done
+		note stream "$(best $v)"
+		note stream_busy "$(best $c)"
+	fi
 else
 	echo "- ours: bin/ae-train or bin/ae-apply not built, skipped"
 fi
@@ -126,7 +141,8 @@ if [ -f "$cifar/data_batch_1.bin" ] && [ -x bin/cifar-extract ] && [ -x bin/nois
 	for _ in $(seq "$REPS"); do
 		timed "$out/pipe.time" sh -c 'cifar-extract "$1"/data_batch_[1-5].bin |
 			noise-add --sigma 0.1 --seed 1 > /dev/null' sh "$cifar" || exit 1
-		v="$v $(div "$(div "$mb" 1000000)" "$(secs "$out/pipe.time")")"
+		# f32 output: 4 bytes for each of a record's 3072 samples (3073 bytes in)
+		v="$v $(div "$(div "$mb" 250000)" "$(secs "$out/pipe.time")" | awk '{ printf "%.0f", $1 * 3072 / 3073 }')"
 	done
 	note pipe "$(best $v)"
 else
@@ -191,6 +207,10 @@ row "ae-train peak RSS MB, 1 thr" "$(get ours_train_rss1)" ""
 row "ae-train peak RSS MB, 2 thr" "$(get ours_train_rss2)" ""
 row "ae-apply peak RSS MB, 1,000 images" "$(get ours_apply_rss1k)" ""
 row "ae-apply peak RSS MB, $N images" "$(get ours_apply_rss10k)" ""
-row "cifar-extract \\| noise-add MB/s of CIFAR input" "$(get pipe)" ""
+row "cifar-extract \\| noise-add, MB/s of f32 output" "$(get pipe)" ""
+row "cifar-extract \\| noise-add \\| ae-apply, images/s" "$(get stream)" ""
+row "... CPUs busy (CPU time / wall time)" "$(get stream_busy)" ""
+row "training speed-up, 1 to 2 threads" "$(awk -v a="$(get ours_train2)" -v b="$(get ours_train1)" \
+	'BEGIN { if (a != "" && b > 0) printf "%.2f", a / b }')" ""
 echo
 echo "Load average at end: $(cut -d ' ' -f 1-3 /proc/loadavg)"
