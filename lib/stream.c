@@ -299,16 +299,18 @@ void ts_f32_to_u8(const float *in, unsigned char *out, uint64_t n)
 	}
 }
 
+/* a table: exactly v/255 in float, without a divide per sample; filled
+ * before main, so threads may convert at once */
+static float u8tab[256];
+
+__attribute__((constructor)) static void u8tab_init(void)
+{
+	for (int v = 0; v < 256; v++)
+		u8tab[v] = v / 255.0f;
+}
+
 void ts_u8_to_f32(const unsigned char *in, float *out, uint64_t n)
 {
-	/* a table: exactly v/255 in float, without a divide per sample */
-	static float tab[256];
-	static int ready;
-	if (!ready) {
-		for (int v = 0; v < 256; v++)
-			tab[v] = v / 255.0f;
-		ready = 1;
-	}
 	for (uint64_t i = 0; i < n; i++)
-		out[i] = tab[in[i]];
+		out[i] = u8tab[in[i]];
 }

@@ -4,6 +4,7 @@
 #include "model.h"
 #include "nn.h"
 #include "noise.h"
+#include "par.h"
 #include "rng.h"
 #include "util.h"
 
@@ -171,20 +172,30 @@ static void add_noise(const struct trainer *T, float *x, struct rng *r)
 	noise_apply(&nz, r, x, T->isz);
 }
 
-/* Inputs and targets of the N images at positions p0... of this epoch. */
+struct fill_job { struct trainer *T; uint64_t p0; };
+
+static void fill_one(void *ctx, long i, int worker)
+{
+	const struct fill_job *jb = ctx;
+	struct trainer *T = jb->T;
+	uint64_t idx = T->perm[jb->p0 + i];
+	float *x = T->x + (size_t)i * T->isz;
+	(void)worker;
+	dataset_image(&T->in, idx, x);
+	dataset_image(T->tout, idx, T->y + (size_t)i * T->osz);
+	if (T->noise != NOISE_NONE) {
+		struct rng r;
+		rng_derive(&r, T->seed_noise, (uint64_t)T->epoch * T->ntrain + jb->p0 + i);
+		add_noise(T, x, &r);
+	}
+}
+
+/* Inputs and targets of the N images at positions p0... of this epoch;
+ * each image's noise has its own generator, so threads change nothing. */
 static void fill_batch(struct trainer *T, uint64_t p0, int n)
 {
-	for (int i = 0; i < n; i++) {
-		uint64_t idx = T->perm[p0 + i];
-		float *x = T->x + (size_t)i * T->isz;
-		dataset_image(&T->in, idx, x);
-		dataset_image(T->tout, idx, T->y + (size_t)i * T->osz);
-		if (T->noise != NOISE_NONE) {
-			struct rng r;
-			rng_derive(&r, T->seed_noise, (uint64_t)T->epoch * T->ntrain + p0 + i);
-			add_noise(T, x, &r);
-		}
-	}
+	struct fill_job jb = { T, p0 };
+	par_for_w(n, 8.0 * n * T->isz, fill_one, &jb);
 }
 
 /* Mean squared error over the validation set: of the network's outputs,
