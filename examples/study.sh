@@ -97,8 +97,10 @@ for m in $models; do
 	ae-apply -q --threads "$threads" -m "$out/$m.model" "$out/test.ts" > "$out/$m.out.ts"
 	r=$(quality "$out/test.ts" "$out/$m.out.ts") || exit 1
 	set -- $r
-	printf 'plain\t%s\t0\t%s\t%s\t%s\t%s\t%s\n' "$m" "$ips" "$secs" "$1" "$2" "$3" \
-		>> "$out/results.tsv"
+	# the last epoch's training loss, computed with batch statistics
+	tl=$(awk -F'\t' 'NR > 1 { l = $2 } END { print l }' "$out/$m.tsv")
+	printf 'plain\t%s\t0\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$ips" "$secs" "$1" "$2" "$3" \
+		"$tl" >> "$out/results.tsv"
 	printf '| %s | %s | %s | %s s | %s | %s | %s | %s |\n' "$m" "$(params "$m")" \
 		"$epochs" "$secs" "$ips" "$1" "$2" "$3" >> "$out/plain.md"
 	rm -f "$out/$m.out.ts"
@@ -134,7 +136,7 @@ done
 # The findings, each from the PSNR (and speed) of the plain autoencoders.
 findings() {
 	awk -F'\t' '
-	$1 == "plain" { psnr[$2] = $7; ips[$2] = $4; n++; order[n] = $2 }
+	$1 == "plain" { psnr[$2] = $7; ips[$2] = $4; tloss[$2] = $9; n++; order[n] = $2 }
 	function have(list,   k, i, a) {
 		k = split(list, a, " ")
 		for (i = 1; i <= k; i++)
@@ -168,7 +170,7 @@ findings() {
 		if (have("seed-best shallow-strided conv-dense-bn conv-dense")) {
 			g1 = psnr["seed-best"] - psnr["shallow-strided"]
 			g2 = psnr["conv-dense-bn"] - psnr["conv-dense"]
-			printf "4. %s: %s. Adding it changes PSNR by %+.2f dB (shallow-strided to seed-best) and %+.2f dB (conv-dense to conv-dense-bn). Rule: held if both changes are gains.\n", what, verdict(g1 > 0 && g2 > 0), g1, g2
+			printf "4. %s: %s. Adding it changes PSNR by %+.2f dB (shallow-strided to seed-best) and %+.2f dB (conv-dense to conv-dense-bn). Rule: held if both changes are gains. (In training mode, with the statistics of each batch, the last epoch'"'"'s training loss goes from %s to %s and from %s to %s; held-out images see the running statistics.)\n", what, verdict(g1 > 0 && g2 > 0), g1, g2, tloss["shallow-strided"], tloss["seed-best"], tloss["conv-dense"], tloss["conv-dense-bn"]
 		} else untested(4, what)
 		what = "Shallow trains well and fast"
 		if (have("shallow-pool shallow-strided seed-best")) {

@@ -47,6 +47,9 @@ for i in 1 2 3 4 5 6; do
 	grep -Eq "^$i\. .*: \*\*(held|not held)\*\*\. .* Rule: " table.md ||
 		fail "no verdict for finding $i"
 done
+ncheck=$((ncheck + 1))
+grep -Eq "^4\. .*training loss goes from [0-9.e-]+ to [0-9.e-]+ and from [0-9.e-]+ to [0-9.e-]+;" \
+	table.md || fail "finding 4 lacks the training losses: $(grep '^4' table.md)"
 
 # findings whose models were not trained say so
 OUT=st2 STUDY_EPOCHS=1 STUDY_BATCH=50 STUDY_THREADS=2 STUDY_MODELS="shallow-pool shallow-strided" \
