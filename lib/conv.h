@@ -41,6 +41,13 @@ void bn_affine(const struct layer *l, float *scale, float *shift);
  * where they are built. For comparisons; set it before net_create. */
 void conv2d_set_direct(int on);
 
+/* 0 keeps every convolution off the Winograd kernels (winograd.h), 1
+ * (the default unless CAE_NO_WINOGRAD=1 is in the environment) lets
+ * inference passes use them for the stride-1 3x3 'same' ones with enough
+ * input channels (conv2d.c). For comparisons; may be switched between
+ * passes. */
+void conv2d_set_winograd(int on);
+
 /* The implementation of layer i of a: def (the ops of its kind), or a
  * variant of it that computes the same together with its neighbour.
  * Assumes layer i reads the output of layer i - 1, nothing else reads the

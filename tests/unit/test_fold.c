@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "netfill.h"
 #include "conv.h"
 #include "rng.h"
 
@@ -30,30 +31,6 @@
 #define TOL 1e-5
 
 static struct rng r;
-
-/* Random parameters and bn state, the same for every net of one spec. */
-static void fill(struct net *net, uint64_t seed)
-{
-	struct rng q;
-	rng_seed(&q, seed);
-	net_init(net, seed);
-	float *p = net_params(net), *st = net_state(net);
-	for (int i = 0; i < net_nlayers(net); i++) {
-		struct layer *l = net_layer(net, i);
-		if (l->s.kind != L_BN)
-			continue;
-		size_t po = (size_t)(l->p - p), so = (size_t)(l->st - st);
-		for (int c = 0; c < l->ic; c++) {
-			p[po + c] = (float)(0.5 + rng_uniform(&q));              /* gamma */
-			p[po + l->ic + c] = (float)(rng_uniform(&q) - 0.5);      /* beta */
-			st[so + c] = (float)(rng_uniform(&q) - 0.3);             /* mean */
-			st[so + l->ic + c] = (float)(0.05 + rng_uniform(&q));    /* var */
-		}
-	}
-	for (size_t i = 0; i < net_nparams(net); i++)
-		if (p[i] == 0)   /* biases */
-			p[i] = (float)(0.2 * (rng_uniform(&q) - 0.5));
-}
 
 static struct net *make(const char *spec, int c, int h, int w, int nofuse)
 {
@@ -67,7 +44,7 @@ static struct net *make(const char *spec, int c, int h, int w, int nofuse)
 	CHECKF(net != NULL, "%s: %s", spec, err);
 	if (!net)
 		exit(1);
-	fill(net, 7);
+	net_fill_random(net, 7);
 	return net;
 }
 
@@ -78,20 +55,6 @@ static int folds(struct net *net)
 	for (int i = 0; i < net_nlayers(net); i++)
 		k += net_layer(net, i)->bn != NULL;
 	return k;
-}
-
-static double maxdiff(const float *a, const float *b, size_t n, double *scale)
-{
-	double d = 0, m = 0;
-	for (size_t i = 0; i < n; i++) {
-		double e = fabs((double)a[i] - b[i]);
-		if (e > d || e != e)
-			d = e != e ? INFINITY : e;
-		if (fabs(b[i]) > m)
-			m = fabs(b[i]);
-	}
-	*scale = m;
-	return d;
 }
 
 /* want: how many convs of spec fold a bn. */

@@ -1,0 +1,36 @@
+/* winograd.h - Winograd F(2x2,3x3) for stride-1 3x3 'same' convolutions,
+ * forward, inference only
+ *
+ * Each 2x2 block of outputs ("tile") comes from a 4x4 patch d of the
+ * zero-padded input: Y = A^T [ sum_c (G g G^T) .* (B^T d B) ] A, 16
+ * multiplications per tile and channel pair instead of 36. The 16 sums
+ * over channels are 16 small products U[xi] (OC, C) * V[xi] (C, tiles),
+ * run on AVX-512 register tiles. One image at a time, each output a sum
+ * over channels in channel order: the results do not depend on the batch
+ * or the thread count. Built only where the compiler targets AVX-512;
+ * wino_ok() is 0 elsewhere.
+ */
+#ifndef CAE_WINOGRAD_H
+#define CAE_WINOGRAD_H
+
+#include <stddef.h>
+
+#include "dconv.h"
+
+/* 1 if a conv with kernel k, stride s, padding before pt, pl, input h x w
+ * and output oh x ow can run here: 3x3, stride 1, 'same'. */
+int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow);
+
+/* Floats of transformed weights, and of scratch for one image. */
+size_t wino_wfloats(int cin, int cout);
+size_t wino_scratch(int cin, int h, int w);
+
+/* The transformed weights u (wino_wfloats) from w (OC, C, 3, 3). */
+void wino_weights(const float *w, int cin, int cout, float *u);
+
+/* Image m of x (C, n, h, w) into y (OC, n, h, w): the conv with weights
+ * u, then what ep says (as dconv_run). scratch: wino_scratch floats. */
+void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+              int m, float *y, const struct depi *ep, float *scratch);
+
+#endif

@@ -1,0 +1,171 @@
+/* test_winograd.c - Winograd F(2x2,3x3) convolutions against the direct
+ * ones
+ *
+ * The kernels (winograd.h) on their own, for shapes the network does not
+ * send them (1 and 3 input channels, odd sizes, a single pixel, rows of
+ * more than 16 tiles), against a plain loop in double: max |a - b| <= 1e-4
+ * max |b|, with each activation, with and without a folded bn. Then
+ * networks that only infer, Winograd on and off (conv2d_set_winograd):
+ * the same bound; the output for one image the same bits whether it is
+ * alone or among 3, and with 1 or 2 threads, and after a training pass
+ * (which ends the bn folds).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "netfill.h"
+#include "conv.h"
+#include "rng.h"
+#include "winograd.h"
+
+#define TOL 1e-4
+
+static struct rng r;
+
+static float rnd(double lo, double hi)
+{
+	return (float)(lo + (hi - lo) * rng_uniform(&r));
+}
+
+/* y (OC, n, h, w) = the 'same' 3x3 conv of x (C, n, h, w), + bias, act,
+ * then * scale + shift when scale is not NULL. */
+static void conv_ref(const float *x, const float *w, int c, int oc, int n, int h, int wd,
+                     const struct depi *ep, float *y)
+{
+	long hw = (long)h * wd;
+	for (int o = 0; o < oc; o++)
+	for (int m = 0; m < n; m++)
+	for (int i = 0; i < h; i++)
+	for (int j = 0; j < wd; j++) {
+		double s = ep->bias[o];
+		for (int ci = 0; ci < c; ci++)
+		for (int ki = 0; ki < 3; ki++)
+		for (int kj = 0; kj < 3; kj++) {
+			int ii = i + ki - 1, jj = j + kj - 1;
+			if (ii >= 0 && ii < h && jj >= 0 && jj < wd)
+				s += (double)w[((o * c + ci) * 3 + ki) * 3 + kj] *
+				     x[((long)ci * n + m) * hw + (long)ii * wd + jj];
+		}
+		if (ep->act == ACT_RELU)
+			s = s > 0 ? s : 0;
+		else if (ep->act == ACT_SIGMOID)
+			s = 1 / (1 + exp(-s));
+		if (ep->scale)
+			s = s * ep->scale[o] + ep->shift[o];
+		y[((long)o * n + m) * hw + (long)i * wd + j] = (float)s;
+	}
+}
+
+static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
+{
+	long hw = (long)h * w;
+	size_t nx = (size_t)c * n * hw, ny = (size_t)oc * n * hw;
+	float *x = malloc(sizeof *x * nx), *wt = malloc(sizeof *wt * (size_t)oc * c * 9);
+	float *par = malloc(sizeof *par * 3 * (size_t)oc);
+	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
+	float *u = malloc(sizeof *u * wino_wfloats(c, oc));
+	float *s = malloc(sizeof *s * wino_scratch(c, h, w));
+	for (size_t i = 0; i < nx; i++)
+		x[i] = rnd(-1, 1);
+	for (long i = 0; i < (long)oc * c * 9; i++)
+		wt[i] = rnd(-0.5, 0.5);
+	for (int o = 0; o < 3 * oc; o++)
+		par[o] = o < oc ? rnd(-0.3, 0.3) : o < 2 * oc ? rnd(0.5, 2) : rnd(-1, 1);
+	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
+	conv_ref(x, wt, c, oc, n, h, w, &ep, yr);
+	wino_weights(wt, c, oc, u);
+	for (size_t i = 0; i < ny; i++)
+		y[i] = NAN;   /* every output must be written */
+	for (int m = 0; m < n; m++)
+		wino_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+	double sc, d = maxdiff(y, yr, ny, &sc);
+	CHECKF(d <= TOL * sc, "%d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
+	       c, oc, h, w, n, act, bn, d, sc);
+	free(x), free(wt), free(par), free(y), free(yr), free(u), free(s);
+}
+
+/* A net of SPEC with random parameters and bn statistics. */
+static struct net *make(const char *spec, int c, int h, int w, int maxn)
+{
+	char err[256];
+	struct arch a;
+	CHECKF(arch_parse(spec, &a, err, sizeof err) == 0, "%s: %s", spec, err);
+	struct net *net = net_create(&a, c, h, w, maxn, err, sizeof err);
+	CHECKF(net != NULL, "%s: %s", spec, err);
+	if (!net)
+		exit(1);
+	net_fill_random(net, 11);
+	return net;
+}
+
+#define N 3
+
+static void net_check(const char *spec, int c, int h, int w)
+{
+	struct net *net = make(spec, c, h, w, N);
+	int oc, oh, ow;
+	net_out_shape(net, &oc, &oh, &ow);
+	size_t nx = (size_t)N * c * h * w, ny = (size_t)N * oc * oh * ow, n1 = ny / N;
+	float *x = malloc(sizeof *x * nx), *yw = malloc(sizeof *yw * ny);
+	float *yd = malloc(sizeof *yd * ny), *y1 = malloc(sizeof *y1 * n1);
+	for (size_t i = 0; i < nx; i++)
+		x[i] = (float)rng_uniform(&r);
+	double m, d;
+
+	conv2d_set_winograd(0);
+	memcpy(yd, net_forward(net, x, N, 0), sizeof *yd * ny);
+	conv2d_set_winograd(1);
+	nn_set_threads(2);
+	memcpy(yw, net_forward(net, x, N, 0), sizeof *yw * ny);
+	d = maxdiff(yw, yd, ny, &m);
+	CHECKF(d <= TOL * m, "%s %dx%dx%d: Winograd vs direct: max diff %g, max %g",
+	       spec, c, h, w, d, m);
+	CHECKF(d > 0, "%s: the same bits: Winograd not used?", spec);
+	nn_set_threads(1);
+	memcpy(y1, net_forward(net, x, 1, 0), sizeof *y1 * n1);
+	CHECKF(!memcmp(y1, yw, sizeof *y1 * n1), "%s: image 0 alone differs", spec);
+	d = maxdiff(yw, net_forward(net, x, N, 0), ny, &m);
+	CHECKF(d == 0, "%s: 1 and 2 threads differ by %g", spec, d);
+
+	/* after a training pass (statistics put back, nothing folded) the
+	 * same bits: inference uses Winograd whether or not a net trained */
+	float *st = malloc(sizeof *st * (net_nstate(net) + 1));
+	memcpy(st, net_state(net), sizeof *st * net_nstate(net));
+	net_forward(net, x, N, 1);
+	memcpy(net_state(net), st, sizeof *st * net_nstate(net));
+	d = maxdiff(yw, net_forward(net, x, N, 0), ny, &m);
+	CHECKF(d == 0, "%s: trained net differs by %g", spec, d);
+	free(st), free(x), free(yw), free(yd), free(y1);
+	net_free(net);
+}
+
+int main(void)
+{
+	rng_seed(&r, 5);
+	if (wino_wfloats(8, 8) == 0) {
+		printf("no Winograd kernels in this build\n");
+		return 77;
+	}
+	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
+		for (int bn = 0; bn < 2; bn++) {
+			kernel_check(1, 1, 5, 7, 1, act, bn);
+			kernel_check(3, 32, 5, 7, 3, act, bn);
+			kernel_check(32, 32, 16, 16, 3, act, bn);
+			kernel_check(48, 32, 9, 11, 1, act, bn);
+		}
+	}
+	kernel_check(3, 32, 32, 32, 1, ACT_RELU, 0);
+	kernel_check(5, 9, 1, 1, 2, ACT_NONE, 0);
+	kernel_check(16, 7, 35, 33, 1, ACT_RELU, 1);   /* 17 tiles a row */
+	kernel_check(8, 8, 2, 40, 1, ACT_SIGMOID, 1);
+	kernel_check(8, 8, 6, 1, 1, ACT_RELU, 0);
+
+	/* seed-best's shape: the 32->32 conv at 16x16 with a folded bn */
+	net_check("conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid", 3, 32, 32);
+	net_check("conv32:linear,bn,conv16:sigmoid", 48, 5, 7);
+	net_check("conv8,conv5:linear", 32, 9, 6);
+	net_check("conv32,bn,conv32,bn,conv1k1:linear", 8, 3, 3);
+	CHECK_DONE();
+}
