@@ -3,9 +3,10 @@
  * Batches come in through two slots: while the main thread computes the
  * batch in one and writes its output, a second thread reads and decodes
  * the next batch into the other. Only the main thread dies, and only with
- * the reader idle; the reader stops at a change of shape until the main
- * thread has checked it. So output and errors are those of one thread
- * reading, computing and writing in turn.
+ * the reader idle or ended (after a write error it is cancelled in the
+ * middle of its read, as the input may have stalled); the reader stops at
+ * a change of shape until the main thread has checked it. So output and
+ * errors are those of one thread reading, computing and writing in turn.
  */
 #include "model.h"
 #include "nn.h"
@@ -333,9 +334,12 @@ static void read_batch(struct io *io, struct slot *s)
 	s->n = ts_read_f32(r, s->x, s->labels, io->batch, io->scratch);
 }
 
+/* The reader can be cancelled only while it reads a batch (blocked in a
+ * read, say), never while it holds the mutex. */
 static void *io_main(void *arg)
 {
 	struct io *io = arg;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 	pthread_mutex_lock(&io->mu);
 	for (;;) {
 		while (!io->busy && !io->quit)
@@ -343,7 +347,9 @@ static void *io_main(void *arg)
 		if (io->quit)
 			break;
 		pthread_mutex_unlock(&io->mu);
+		pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, NULL);
 		read_batch(io, io->job);
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, NULL);
 		pthread_mutex_lock(&io->mu);
 		io->busy = 0;
 		pthread_cond_broadcast(&io->cv);
@@ -386,15 +392,25 @@ static void io_wait(struct io *io)
 	pthread_mutex_unlock(&io->mu);
 }
 
+/* Ends the reader; with ABORT also in the middle of a read, which may
+ * wait for an input that is slow or stalled. */
+static void io_end(struct io *io, int abort)
+{
+	if (!io->started)
+		return;
+	pthread_mutex_lock(&io->mu);
+	io->quit = 1;
+	pthread_cond_broadcast(&io->cv);
+	pthread_mutex_unlock(&io->mu);
+	if (abort)
+		pthread_cancel(io->t);
+	pthread_join(io->t, NULL);
+	io->started = 0;
+}
+
 static void io_stop(struct io *io)
 {
-	if (io->started) {
-		pthread_mutex_lock(&io->mu);
-		io->quit = 1;
-		pthread_cond_broadcast(&io->cv);
-		pthread_mutex_unlock(&io->mu);
-		pthread_join(io->t, NULL);
-	}
+	io_end(io, 0);
 	pthread_mutex_destroy(&io->mu);
 	pthread_cond_destroy(&io->cv);
 	free(io->scratch);
@@ -471,11 +487,14 @@ int main(int argc, char **argv)
 		bad = ts_write_segment_f32(out.f, &R.out, y, cur->labels, cur->n, R.scratch) ||
 		      fflush(out.f);
 		saved = errno;
-		io_wait(&io);   /* not to die while the reader reads */
 		if (bad) {
+			/* no waiting for a batch that may never come: the reader
+			 * stops where it is, then the error is reported */
+			io_end(&io, 1);
 			errno = saved;
 			break;
 		}
+		io_wait(&io);   /* not to die while the reader reads */
 		done += (uint64_t)cur->n;
 		cur = next;
 		if (tty && now_sec() - last > 0.2) {

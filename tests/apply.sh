@@ -157,6 +157,21 @@ wait $pid || fail "streaming run"
 [ "$(ts segs stream.ts | wc -l)" -eq 2 ] || fail "streaming: $(ts segs stream.ts)"
 ncheck=$((ncheck + 2))
 
+# ... and a write error ends it at once, even while the input has stalled
+mkfifo stall.fifo || exit 1
+ae-apply -m m.model -b 50 -o /dev/full stall.fifo 2> stall.err &
+pid=$!
+exec 4> stall.fifo
+head -c $((64 + 60 * 196)) d8.ts >&4   # 60 of the 150 records, then nothing
+i=0
+while kill -0 $pid 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+kill -0 $pid 2>/dev/null && fail "write error with a stalled input: still running after 5 s"
+exec 4>&-
+wait $pid
+[ $? -eq 1 ] || fail "write error with a stalled input: exit status not 1"
+grep -q "ae-apply: /dev/full: write error" stall.err || fail "stalled input: $(cat stall.err)"
+ncheck=$((ncheck + 3))
+
 # 5. --ensemble: the mean over the symmetries of the square makes the model
 # commute with them (up to rounding), and --ensemble 1 changes nothing
 ae-apply -m m.model --ensemble 1 d8.ts > e1.ts || fail "--ensemble 1"
