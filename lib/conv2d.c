@@ -26,9 +26,10 @@
  * CAE_CONV_GEMM=1 in the environment keeps every plan on im2col + GEMM.
  *
  * Inference passes run stride-1 3x3 'same' convs of at least
- * WINO_MIN_CIN input channels (not those after an upsampling) with
- * Winograd F(2x2,3x3), image by image (winograd.h), in a network that has
- * trained as in one that has not, so that both give the same bits;
+ * WINO_MIN_CIN input channels with Winograd F(2x2,3x3), and those after
+ * an upsampling with enough channels (WINO_UP_MIN_*) as four F(2x2,2x2),
+ * one per output phase, image by image (winograd.h), in a network that
+ * has trained as in one that has not, so that both give the same bits;
  * CAE_NO_WINOGRAD=1 keeps them direct. Training passes never use it.
  */
 #include <limits.h>
@@ -98,6 +99,13 @@ void conv2d_set_winograd(int on)
  * outputs on 32x32 images: 3 channels 20% slower, 8 channels 5% faster,
  * 16 channels 20% faster). */
 #define WINO_MIN_CIN 8
+/* The fused up + conv (wup_run) has four phases of transforms to pay
+ * for: it stays direct below these (measured at inference, one thread,
+ * 16x16 small images, direct time / Winograd time of the layer: 8->8
+ * 0.48, 8->32 0.84, 16->32 1.03, 32->8 1.02, 32->16 1.09, 24->32 1.21,
+ * 32->32 1.15, 64->64 1.36). */
+#define WINO_UP_MIN_CIN 24
+#define WINO_UP_MIN_COUT 16
 /* They transform a whole image at a time: larger images (16 MiB of
  * scratch per thread, some 128x128 at 32 channels) stay direct. */
 #define WINO_MAX_SCRATCH (4 << 20)
@@ -106,9 +114,25 @@ void conv2d_set_winograd(int on)
  * mode. */
 static int wino_fits(const struct layer *l)
 {
-	return !is_up(l) && l->ic >= WINO_MIN_CIN &&
-	       wino_ok(l->s.k, l->s.stride, l->pt, l->pl, l->ih, l->iw, l->oh, l->ow) &&
-	       wino_scratch(l->ic, l->ih, l->iw) <= WINO_MAX_SCRATCH;
+	if (l->ic < WINO_MIN_CIN ||
+	    !wino_ok(l->s.k, l->s.stride, l->pt, l->pl, l->ih, l->iw, l->oh, l->ow))
+		return 0;
+	if (is_up(l))
+		return l->ic >= WINO_UP_MIN_CIN && l->oc >= WINO_UP_MIN_COUT &&
+		       wup_scratch(l->ic, l->ih / 2, l->iw / 2) <= WINO_MAX_SCRATCH;
+	return wino_scratch(l->ic, l->ih, l->iw) <= WINO_MAX_SCRATCH;
+}
+
+/* Floats of its transformed weights and of its scratch per thread. */
+static size_t wino_wn(const struct layer *l)
+{
+	return is_up(l) ? wup_wfloats(l->ic, l->oc) : wino_wfloats(l->ic, l->oc);
+}
+
+static size_t wino_sn(const struct layer *l)
+{
+	return is_up(l) ? wup_scratch(l->ic, l->ih / 2, l->iw / 2)
+	                : wino_scratch(l->ic, l->ih, l->iw);
 }
 
 /* Whether this inference pass of l runs on them. */
@@ -194,7 +218,7 @@ static void wlayout(const struct layer *l, const struct cplan *pf, const struct 
 	w->dp = w->fp + (dconv_ok(pf, PACK_BUDGET) ? dconv_wfloats(pf) : 0);
 	w->bn = w->dp + (dconv_ok(pd, PACK_BUDGET) ? dconv_wfloats(pd) : 0);
 	w->wu = w->bn + 2 * (size_t)pf->cout;
-	w->total = w->wu + (wino_fits(l) ? wino_wfloats(l->ic, l->oc) : 0);
+	w->total = w->wu + (wino_fits(l) ? wino_wn(l) : 0);
 }
 
 static int conv_setup(struct layer *l, int max_batch, char *err, size_t errlen)
@@ -242,7 +266,7 @@ static int conv_setup(struct layer *l, int max_batch, char *err, size_t errlen)
 	plan_scratch(pd, max_batch, &dc, &db);
 	l->cols_n = zmax(zmax(fc, dc), zmax(fb, db));
 	if (wino_fits(l))
-		l->cols_n = zmax(l->cols_n, wino_scratch(l->ic, l->ih, l->iw));
+		l->cols_n = zmax(l->cols_n, wino_sn(l));
 	l->part_n = wgrad_floats(l, pf) + (size_t)l->oc;
 	struct wlayout wl;
 	wlayout(l, pf, pd, &wl);
@@ -397,8 +421,12 @@ static void wino_item(void *ctx, long i, int worker)
 {
 	struct job *jb = ctx;
 	struct layer *l = jb->l;
-	wino_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih, l->iw, (int)i, jb->out, &jb->ep,
-	         l->ws->cols[worker]);
+	if (is_up(l))
+		wup_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih / 2, l->iw / 2, (int)i, jb->out,
+		        &jb->ep, l->ws->cols[worker]);
+	else
+		wino_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih, l->iw, (int)i, jb->out,
+		         &jb->ep, l->ws->cols[worker]);
 }
 
 static double tiles_of(const struct layer *l)
@@ -425,9 +453,16 @@ static void conv_forward(struct layer *l, const float *x /* (C,N,H,W) */,
 		struct wlayout wl;
 		wlayout(l, &jb.pf, &jb.pd, &wl);
 		float *u = l->save + wl.wu;
-		wino_weights(l->p, l->ic, l->oc, u);
+		double work;
+		if (is_up(l)) {
+			wup_weights(l->p, l->ic, l->oc, u);
+			double t = (double)((l->ih / 2 + 1) / 2) * ((l->iw / 2 + 1) / 2);
+			work = 2.0 * 36 * l->oc * l->ic * n * t;
+		} else {
+			wino_weights(l->p, l->ic, l->oc, u);
+			work = 2.0 * 16 * l->oc * l->ic * n * tiles_of(l);
+		}
 		jb.af = u;
-		double work = 2.0 * 16 * l->oc * l->ic * n * tiles_of(l);
 		par_for_w(n, work, wino_item, &jb);
 		return;
 	}

@@ -86,6 +86,24 @@ static __mmask16 cols_in(int x0, int w)
 	return (__mmask16)(lanes(w + 1 - x0) & ~(x0 ? 0 : 1));
 }
 
+/* The lanes' even and odd source columns for tile rows TW tiles wide
+ * (two rows to a vector when TW <= 8, see in_transform), and zeros in the
+ * padding tiles past th * tw of each of the N planes of TP tiles in V. */
+static int tile_setup(int th, int tw, long n, long tp, float *v, __m512i *even,
+                      __m512i *odd)
+{
+	int pair = tw <= 8, ie[16], io[16];
+	for (int l = 0; l < 16; l++) {
+		ie[l] = !pair ? 2 * l : l < tw ? 2 * l : l < 2 * tw ? 16 + 2 * (l - tw) : 0;
+		io[l] = ie[l] + 1;
+	}
+	*even = _mm512_loadu_si512(ie);
+	*odd = _mm512_loadu_si512(io);
+	for (long i = 0; i < n; i++)
+		memset(v + i * tp + (long)th * tw, 0, sizeof *v * (size_t)(tp - (long)th * tw));
+	return pair;
+}
+
 /* V (16, C, tp) of one image: plane c of it at x + c * cs. Tile (ti, j)
  * reads padded rows 2 ti .. 2 ti + 3 and columns 2 j .. 2 j + 3. A vector
  * holds 16 tiles: 16 of a tile row from j0, or, for rows of at most 8
@@ -96,18 +114,10 @@ static __mmask16 cols_in(int x0, int w)
  * outside the input. */
 static void in_transform(const float *x, long cs, int cin, int h, int w, long tp, float *v)
 {
-	int th = (h + 1) / 2, tw = (w + 1) / 2, pair = tw <= 8;
+	int th = (h + 1) / 2, tw = (w + 1) / 2;
 	long vs = (long)cin * tp;
-	int ie[16], io[16];
-	for (int l = 0; l < 16; l++) {
-		ie[l] = !pair ? 2 * l : l < tw ? 2 * l : l < 2 * tw ? 16 + 2 * (l - tw) : 0;
-		io[l] = ie[l] + 1;
-	}
-	__m512i even = _mm512_loadu_si512(ie), odd = _mm512_loadu_si512(io);
-	for (int xi = 0; xi < 16; xi++)
-		for (int c = 0; c < cin; c++)
-			memset(v + ((long)xi * cin + c) * tp + th * tw, 0,
-			       sizeof *v * (size_t)(tp - th * tw));
+	__m512i even, odd;
+	int pair = tile_setup(th, tw, 16L * cin, tp, v, &even, &odd);
 	for (int j0 = 0; j0 < tw; j0 += 16) {
 		__mmask16 ma = cols_in(2 * j0, w), mb = cols_in(2 * j0 + 16, w);
 		__mmask16 mc = cols_in(2 * j0 + 2, w), md = cols_in(2 * j0 + 18, w);
@@ -285,6 +295,200 @@ void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, i
 	}
 }
 
+/* The fused up + conv (winograd.h): F(2x2,2x2) per phase, with
+ *     B^T = [1 -1 0; 0 1 0; 0 -1 1], G = [1 0; 1 1; 0 1],
+ *     A^T = [1 1 0; 0 1 1],
+ * xi = 3 i + j. Phase q = 2 a + b (output rows 2 i + a, columns 2 j + b)
+ * is a 2x2 conv of the small image whose tile (ti, tj) reads small rows
+ * 2 ti + a - 1 .. + 2 and columns 2 tj + b - 1 .. + 2. V (4, 9, C, tp),
+ * M (4, 9, 8, tp), sums (4, 4, tp). */
+
+size_t wup_wfloats(int cin, int cout)
+{
+	return (size_t)36 * ob_count(cout) * 8 * cin;
+}
+
+size_t wup_scratch(int cin, int h, int w)
+{
+	long tp = tpad(h, w);
+	return (size_t)(36 * cin * tp + 36 * 8 * tp + 16 * tp);
+}
+
+void wup_weights(const float *w, int cin, int cout, float *u)
+{
+	int nob = ob_count(cout);
+	for (int q = 0; q < 4; q++)
+	for (int o = 0; o < nob * 8; o++)
+	for (int c = 0; c < cin; c++) {
+		/* the phase's 2x2 kernel: taps on the same small pixel summed */
+		double g[3][3] = { { 0 } }, k[2][2] = { { 0 } }, t[3][2], v[3][3];
+		int a = q / 2, b = q % 2;
+		if (o < cout)
+			for (int i = 0; i < 9; i++)
+				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
+		for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			k[(i + a + 1) / 2 - a][(j + b + 1) / 2 - b] += g[i][j];
+		for (int j = 0; j < 2; j++) {   /* G k */
+			t[0][j] = k[0][j];
+			t[1][j] = k[0][j] + k[1][j];
+			t[2][j] = k[1][j];
+		}
+		for (int i = 0; i < 3; i++) {   /* (G k) G^T */
+			v[i][0] = t[i][0];
+			v[i][1] = t[i][0] + t[i][1];
+			v[i][2] = t[i][1];
+		}
+		int ob = o / 8;
+		for (int xi = 0; xi < 9; xi++)
+			u[((((long)q * 9 + xi) * nob + ob) * cin + c) * 8 + o % 8] =
+				(float)v[xi / 3][xi % 3];
+	}
+}
+
+/* V of one image, as above; plane c of x at x + c * cs. The three rows
+ * of a tile row are read from columns 2 j0 + b - 1 and 2 j0 + b + 1 on
+ * (16 each, masked loads give the zero border; for rows of at most 8
+ * tiles, a second load of each from the next tile row, as in_transform),
+ * through B^T, then split into even and odd columns: those of 16 tiles. */
+static void up_in_transform(const float *x, long cs, int cin, int h, int w, long tp,
+                            float *v)
+{
+	int th = (h + 1) / 2, tw = (w + 1) / 2;
+	long vs = (long)cin * tp;
+	__m512i even, odd;
+	int pair = tile_setup(th, tw, 36L * cin, tp, v, &even, &odd);
+	for (int b = 0; b < 2; b++)
+	for (int j0 = 0; j0 < tw; j0 += 16) {
+		int x0 = 2 * j0 + b;   /* padded column: input column x0 - 1 */
+		__mmask16 ma = cols_in(x0, w), mb = cols_in(x0 + 16, w);
+		__mmask16 mc = cols_in(x0 + 2, w), md = cols_in(x0 + 18, w);
+		if (pair)
+			mb = ma, md = mc;
+		for (int a = 0; a < 2; a++)
+		for (int c = 0; c < cin; c++)
+		for (int ti = 0; ti < th; ti += 1 + pair) {
+			__mmask16 st = pair ? lanes((th - ti > 1 ? 2 : 1) * tw) : lanes(tw - j0);
+			__m512 lo[3], hi[3], lo2[3], hi2[3];
+			#pragma GCC unroll 3
+			for (int k = 0; k < 3; k++) {
+				int y = 2 * ti + a - 1 + k, yb = pair ? y + 2 : y;
+				const float *p = x + c * cs + x0 - 1;
+				__m512 z = _mm512_setzero_ps();
+				lo[k] = hi[k] = lo2[k] = hi2[k] = z;
+				if (y >= 0 && y < h) {
+					const float *r = p + (long)y * w;
+					lo[k] = _mm512_maskz_loadu_ps(ma, r);
+					lo2[k] = _mm512_maskz_loadu_ps(mc, r + 2);
+				}
+				if (yb >= 0 && yb < h) {
+					const float *r = pair ? p + (long)yb * w : p + (long)y * w + 16;
+					hi[k] = _mm512_maskz_loadu_ps(mb, r);
+					hi2[k] = _mm512_maskz_loadu_ps(md, r + 2);
+				}
+			}
+			/* B^T on the rows */
+#define BT(s) s[0] = _mm512_sub_ps(s[0], s[1]); s[2] = _mm512_sub_ps(s[2], s[1]);
+			BT(lo) BT(hi) BT(lo2) BT(hi2)
+#undef BT
+			float *o = v + (long)(2 * a + b) * 9 * vs + (long)c * tp + (long)ti * tw + j0;
+			#pragma GCC unroll 3
+			for (int k = 0; k < 3; k++) {
+				__m512 d0 = _mm512_permutex2var_ps(lo[k], even, hi[k]);
+				__m512 d1 = _mm512_permutex2var_ps(lo[k], odd, hi[k]);
+				__m512 d2 = _mm512_permutex2var_ps(lo2[k], even, hi2[k]);
+				float *o0 = o + 3 * k * vs;
+				_mm512_mask_storeu_ps(o0, st, _mm512_sub_ps(d0, d1));
+				_mm512_mask_storeu_ps(o0 + vs, st, d1);
+				_mm512_mask_storeu_ps(o0 + 2 * vs, st, _mm512_sub_ps(d2, d1));
+			}
+		}
+	}
+}
+
+/* The sums t (4, tp) of one channel and phase from its M (9 rows of
+ * stride ms). */
+static void up_out_transform(const float *mo, long ms, long tp, float *t)
+{
+	for (long j = 0; j < tp; j += 16) {
+		__m512 r0[3], r1[3];
+		#pragma GCC unroll 3
+		for (int l = 0; l < 3; l++) {
+			__m512 m1 = _mm512_loadu_ps(mo + (3 + l) * ms + j);
+			r0[l] = _mm512_add_ps(_mm512_loadu_ps(mo + l * ms + j), m1);
+			r1[l] = _mm512_add_ps(m1, _mm512_loadu_ps(mo + (6 + l) * ms + j));
+		}
+		_mm512_storeu_ps(t + j, _mm512_add_ps(r0[0], r0[1]));
+		_mm512_storeu_ps(t + tp + j, _mm512_add_ps(r0[1], r0[2]));
+		_mm512_storeu_ps(t + 2 * tp + j, _mm512_add_ps(r1[0], r1[1]));
+		_mm512_storeu_ps(t + 3 * tp + j, _mm512_add_ps(r1[1], r1[2]));
+	}
+}
+
+static const long long PZLO[8] = { 0, 8, 1, 9, 2, 10, 3, 11 };
+static const long long PZHI[8] = { 4, 12, 5, 13, 6, 14, 7, 15 };
+
+/* The plane y (2 h, 2 w) from the sums t (4 phases, 4, tp): a row of
+ * phase (a, .) and tile row component r takes, for each tile, the values
+ * (b, c) = (0, 0), (1, 0), (0, 1), (1, 1) in turn. */
+static void up_scatter(const float *t, long tp, int h, int w, float *y)
+{
+	int tw = (w + 1) / 2, w2 = 2 * w;
+	__m512i lo = _mm512_loadu_si512(ZIPLO), hi = _mm512_loadu_si512(ZIPHI);
+	__m512i plo = _mm512_loadu_si512(PZLO), phi = _mm512_loadu_si512(PZHI);
+	for (int yy = 0; yy < 2 * h; yy++) {
+		int i = yy / 2, a = yy % 2, ti = i / 2, r = i % 2;
+		const float *t0 = t + (long)(8 * a + 2 * r) * tp + (long)ti * tw;
+		const float *t1 = t0 + 4 * tp;   /* b = 1 */
+		float *yr = y + (long)yy * w2;
+		for (int j0 = 0; j0 < tw; j0 += 16) {
+			__mmask16 m = lanes(tw - j0);
+			__m512 pa = _mm512_maskz_loadu_ps(m, t0 + j0);
+			__m512 pb = _mm512_maskz_loadu_ps(m, t1 + j0);
+			__m512 pc = _mm512_maskz_loadu_ps(m, t0 + tp + j0);
+			__m512 pd = _mm512_maskz_loadu_ps(m, t1 + tp + j0);
+			__m512d ab0 = _mm512_castps_pd(_mm512_permutex2var_ps(pa, lo, pb));
+			__m512d ab1 = _mm512_castps_pd(_mm512_permutex2var_ps(pa, hi, pb));
+			__m512d cd0 = _mm512_castps_pd(_mm512_permutex2var_ps(pc, lo, pd));
+			__m512d cd1 = _mm512_castps_pd(_mm512_permutex2var_ps(pc, hi, pd));
+			float *o = yr + 4 * j0;
+			long left = w2 - 4L * j0;
+			_mm512_mask_storeu_ps(o, lanes(left),
+				_mm512_castpd_ps(_mm512_permutex2var_pd(ab0, plo, cd0)));
+			_mm512_mask_storeu_ps(o + 16, lanes(left - 16),
+				_mm512_castpd_ps(_mm512_permutex2var_pd(ab0, phi, cd0)));
+			_mm512_mask_storeu_ps(o + 32, lanes(left - 32),
+				_mm512_castpd_ps(_mm512_permutex2var_pd(ab1, plo, cd1)));
+			_mm512_mask_storeu_ps(o + 48, lanes(left - 48),
+				_mm512_castpd_ps(_mm512_permutex2var_pd(ab1, phi, cd1)));
+		}
+	}
+}
+
+void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int m, float *y, const struct depi *ep, float *scratch)
+{
+	long tp = tpad(h, w), hw = (long)h * w;
+	int nob = ob_count(cout);
+	long vs = (long)cin * tp, ms = 8 * tp;
+	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
+	up_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
+	for (int ob = 0; ob < nob; ob++) {
+		for (int qx = 0; qx < 36; qx++)
+			mproduct(cin, u + ((long)qx * nob + ob) * cin * 8, v + qx * vs, tp,
+			         mo + qx * ms);
+		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
+			int o = ob * 8 + i;
+			for (int q = 0; q < 4; q++)
+				up_out_transform(mo + q * 9 * ms + i * tp, ms, tp,
+				                 t + (long)q * 4 * tp);
+			if (ep)
+				epilogue(ep, o, t, 16 * tp);
+			up_scatter(t, tp, h, w, y + ((long)o * n + m) * 4 * hw);
+		}
+	}
+}
+
 #else   /* no AVX-512: convolutions stay on the other paths */
 
 int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow) { return 0; }
@@ -293,5 +497,10 @@ size_t wino_scratch(int cin, int h, int w) { return 0; }
 void wino_weights(const float *w, int cin, int cout, float *u) { }
 void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
               int m, float *y, const struct depi *ep, float *scratch) { }
+size_t wup_wfloats(int cin, int cout) { return 0; }
+size_t wup_scratch(int cin, int h, int w) { return 0; }
+void wup_weights(const float *w, int cin, int cout, float *u) { }
+void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int m, float *y, const struct depi *ep, float *scratch) { }
 
 #endif

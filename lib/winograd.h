@@ -33,4 +33,16 @@ void wino_weights(const float *w, int cin, int cout, float *u);
 void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
               int m, float *y, const struct depi *ep, float *scratch);
 
+/* The same for a stride-1 3x3 'same' conv of a nearest x2 upsampling,
+ * computed from the small image: each of the four output phases is a 2x2
+ * conv of it (taps landing on the same small pixel summed), run as
+ * Winograd F(2x2,2x2), 9 multiplications per tile and channel pair
+ * instead of 16. h x w is the small image, the output 2h x 2w. */
+size_t wup_wfloats(int cin, int cout);
+size_t wup_scratch(int cin, int h, int w);
+void wup_weights(const float *w, int cin, int cout, float *u);
+/* Image m of x (C, n, h, w) into y (OC, n, 2h, 2w). */
+void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int m, float *y, const struct depi *ep, float *scratch);
+
 #endif

@@ -1,10 +1,11 @@
-/* test_winograd.c - Winograd F(2x2,3x3) convolutions against the direct
- * ones
+/* test_winograd.c - Winograd F(2x2,3x3) convolutions, and the F(2x2,2x2)
+ * ones of an upsampling and a conv, against the direct ones
  *
  * The kernels (winograd.h) on their own, for shapes the network does not
  * send them (1 and 3 input channels, odd sizes, a single pixel, rows of
- * more than 16 tiles), against a plain loop in double: max |a - b| <= 1e-4
- * max |b|, with each activation, with and without a folded bn. Then
+ * more than 16 tiles), against a plain loop in double (for the fused up +
+ * conv: the upsampled image, then that loop): max |a - b| <= 1e-4 max |b|,
+ * with each activation, with and without a folded bn. Then
  * networks that only infer, Winograd on and off (conv2d_set_winograd):
  * the same bound; the output for one image the same bits whether it is
  * alone or among 3, and with 1 or 2 threads, and after a training pass
@@ -86,6 +87,41 @@ static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
 	free(x), free(wt), free(par), free(y), free(yr), free(u), free(s);
 }
 
+/* The same for the fused up + conv: x (C, n, h, w) upsampled (nearest,
+ * x2) into xu (C, n, 2h, 2w), then conv_ref, against wup_run. */
+static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
+{
+	long hw = (long)h * w, hw4 = 4 * hw;
+	size_t nx = (size_t)c * n * hw, ny = (size_t)oc * n * hw4;
+	float *x = malloc(sizeof *x * nx), *xu = malloc(sizeof *xu * 4 * nx);
+	float *wt = malloc(sizeof *wt * (size_t)oc * c * 9);
+	float *par = malloc(sizeof *par * 3 * (size_t)oc);
+	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
+	float *u = malloc(sizeof *u * wup_wfloats(c, oc));
+	float *s = malloc(sizeof *s * wup_scratch(c, h, w));
+	for (size_t i = 0; i < nx; i++)
+		x[i] = rnd(-1, 1);
+	for (long p = 0; p < (long)c * n; p++)
+	for (int i = 0; i < 2 * h; i++)
+	for (int j = 0; j < 2 * w; j++)
+		xu[p * hw4 + (long)i * 2 * w + j] = x[p * hw + (long)(i / 2) * w + j / 2];
+	for (long i = 0; i < (long)oc * c * 9; i++)
+		wt[i] = rnd(-0.5, 0.5);
+	for (int o = 0; o < 3 * oc; o++)
+		par[o] = o < oc ? rnd(-0.3, 0.3) : o < 2 * oc ? rnd(0.5, 2) : rnd(-1, 1);
+	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
+	conv_ref(xu, wt, c, oc, n, 2 * h, 2 * w, &ep, yr);
+	wup_weights(wt, c, oc, u);
+	for (size_t i = 0; i < ny; i++)
+		y[i] = NAN;
+	for (int m = 0; m < n; m++)
+		wup_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+	double sc, d = maxdiff(y, yr, ny, &sc);
+	CHECKF(d <= TOL * sc, "up %d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
+	       c, oc, h, w, n, act, bn, d, sc);
+	free(x), free(xu), free(wt), free(par), free(y), free(yr), free(u), free(s);
+}
+
 /* A net of SPEC with random parameters and bn statistics. */
 static struct net *make(const char *spec, int c, int h, int w, int maxn)
 {
@@ -161,11 +197,28 @@ int main(void)
 	kernel_check(16, 7, 35, 33, 1, ACT_RELU, 1);   /* 17 tiles a row */
 	kernel_check(8, 8, 2, 40, 1, ACT_SIGMOID, 1);
 	kernel_check(8, 8, 6, 1, 1, ACT_RELU, 0);
+	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
+		for (int bn = 0; bn < 2; bn++) {
+			up_check(1, 1, 5, 7, 1, act, bn);
+			up_check(8, 8, 5, 7, 3, act, bn);
+			up_check(32, 32, 16, 16, 3, act, bn);
+			up_check(48, 32, 9, 11, 1, act, bn);
+		}
+	}
+	up_check(5, 9, 1, 1, 2, ACT_NONE, 0);
+	up_check(16, 7, 35, 33, 1, ACT_RELU, 1);
+	up_check(8, 8, 2, 40, 1, ACT_SIGMOID, 1);
+	up_check(8, 8, 6, 1, 1, ACT_RELU, 0);
 
 	/* seed-best's shape: the 32->32 conv at 16x16 with a folded bn */
 	net_check("conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid", 3, 32, 32);
 	net_check("conv32:linear,bn,conv16:sigmoid", 48, 5, 7);
 	net_check("conv8,conv5:linear", 32, 9, 6);
 	net_check("conv32,bn,conv32,bn,conv1k1:linear", 8, 3, 3);
+	/* up + conv (the kernels above from 8->8; nets from 24 channels in):
+	 * 32->32, 48->32 with a linear conv and a bn, odd small sizes */
+	net_check("conv32,up,conv32,conv3k1:sigmoid", 3, 10, 14);
+	net_check("conv48,up,conv32:linear,bn,conv3k1:sigmoid", 3, 5, 7);
+	net_check("conv32s2,up,conv32:sigmoid,conv3k1:linear", 8, 18, 22);
 	CHECK_DONE();
 }
