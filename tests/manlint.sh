@@ -1,19 +1,26 @@
-# Every program has a man page; every page is mandoc -Tlint clean.
+# Every program has a man page that man(1) finds under man/ (man -M man
+# NAME); every page is mandoc -Tlint clean.
 . "$TOP/tests/lib.sh"
 command -v mandoc >/dev/null || skip "mandoc not installed"
 for p in "$TOP"/bin/*.c; do
 	[ -e "$p" ] || continue
 	n=$(basename "$p" .c)
 	ok
-	[ -f "$TOP/man/$n.1" ] || fail "no man page for $n"
+	[ -f "$TOP/man/man1/$n.1" ] || fail "no man page for $n"
 done
-for m in "$TOP"/man/*.[15]; do
+for m in "$TOP"/man/man1/*.1 "$TOP"/man/man5/*.5; do
 	ok
 	out=$(mandoc -Tlint -Wwarning "$m" 2>&1) || fail "mandoc -Tlint: $out"
 	[ -z "$out" ] || fail "mandoc -Tlint: $out"
 done
 for m in cae-stream.5 cae-model.5; do
 	ok
-	[ -f "$TOP/man/$m" ] || fail "no man page $m"
+	[ -f "$TOP/man/man5/$m" ] || fail "no man page $m"
 done
+if command -v man >/dev/null; then
+	for n in ae-apply cae-stream; do
+		ok
+		man -M "$TOP/man" -w "$n" >/dev/null 2>&1 || fail "man -M man $n finds no page"
+	done
+fi
 finish
