@@ -143,30 +143,6 @@ static void runner_free(struct runner *R)
 	memset(R, 0, sizeof(*R));
 }
 
-/* The model's total stride as net_total_stride() counts it, from the
- * architecture alone: building a network for the model's own shape just
- * to ask would allocate whatever that shape and architecture demand
- * (gigabytes for "up" nine times), before the input is even looked at. */
-static int arch_stride(const struct arch *a)
-{
-	int e = 0, maxe = 0;
-	for (int i = 0; i < a->n; i++) {
-		const struct layer_spec *s = &a->l[i];
-		if (s->kind == L_DENSE || s->kind == L_FLATTEN || s->kind == L_RESHAPE)
-			return 0;
-		if ((s->kind == L_CONV && s->stride == 2) || s->kind == L_MAXPOOL ||
-		    s->kind == L_S2D)
-			e++;
-		else if (s->kind == L_UP || s->kind == L_D2S)
-			e--;
-		if (e > maxe)
-			maxe = e;
-	}
-	/* beyond any image size the stream format allows, and 1 << 31
-	 * would overflow */
-	return 1 << (maxe < 30 ? maxe : 30);
-}
-
 /* (Re)builds the network for input shape S, checking it suits the model. */
 static void runner_build(struct runner *R, const struct model *m, int stride,
                          const struct ts_shape *s, const struct opts *o)
@@ -450,7 +426,7 @@ int main(int argc, char **argv)
 	nn_set_threads(o.threads);
 	if (model_load(o.model, &m, e, sizeof(e)))
 		die("%s", e);
-	stride = arch_stride(&m.arch);
+	stride = arch_total_stride(&m.arch);
 
 	open_output(&out, o.output);
 	oname = o.output && strcmp(o.output, "-") ? o.output : "<stdout>";

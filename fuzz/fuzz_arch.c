@@ -38,7 +38,7 @@ static unsigned long skipped_big, skipped_open;
  *      of rows it is computed in (im2col shift_rows: negative sizes,
  *      writes past the rows): a kernel above 3 on wide images, or above
  *      the input's size
- *   2. more than 30 stride-2 layers (net_total_stride: 1 << 31)
+ *   2. more than 30 stride-2 layers (arch_total_stride: 1 << 31)
  *   3. a lone dense layer whose canonical spec is a preset's name
  *      ("dense03" formats as "dense3", which parses as the preset) */
 static int skip_open;
@@ -263,7 +263,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		float *x, *t;
 		struct optim o;
 		net_out_shape(net, &oc, &oh, &ow);
-		(void)net_total_stride(net);
+		(void)arch_total_stride(&a);
 		out = (size_t)BATCH * oc * oh * ow;
 		x = malloc(in * sizeof(float));
 		t = malloc(out * sizeof(float));

@@ -369,3 +369,21 @@ void arch_format(const struct arch *a, char *buf, size_t n)
 			break;
 		}
 }
+
+int arch_total_stride(const struct arch *a)
+{
+	int e = 0, maxe = 0;
+	for (int i = 0; i < a->n; i++) {
+		const struct layer_spec *s = &a->l[i];
+		if (s->kind == L_DENSE || s->kind == L_FLATTEN || s->kind == L_RESHAPE)
+			return 0;
+		if ((s->kind == L_CONV && s->stride == 2) || s->kind == L_MAXPOOL ||
+		    s->kind == L_S2D)
+			e++;
+		else if (s->kind == L_UP || s->kind == L_D2S)
+			e--;
+		if (e > maxe)
+			maxe = e;
+	}
+	return 1 << (maxe < 30 ? maxe : 30); /* 32 stride-2 layers would overflow */
+}

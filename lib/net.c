@@ -315,24 +315,6 @@ void net_out_shape(const struct net *net, int *c, int *h, int *w)
 	*c = l->oc, *h = l->oh, *w = l->ow;
 }
 
-int net_total_stride(const struct net *net)
-{
-	int e = 0, maxe = 0;
-	for (int i = 0; i < net->nl; i++) {
-		const struct layer_spec *s = &net->l[i].s;
-		if (s->kind == L_DENSE || s->kind == L_FLATTEN || s->kind == L_RESHAPE)
-			return 0;
-		if ((s->kind == L_CONV && s->stride == 2) || s->kind == L_MAXPOOL ||
-		    s->kind == L_S2D)
-			e++;
-		else if (s->kind == L_UP || s->kind == L_D2S)
-			e--;
-		if (e > maxe)
-			maxe = e;
-	}
-	return 1 << (maxe < 30 ? maxe : 30); /* 32 stride-2 layers would overflow */
-}
-
 size_t net_nparams(const struct net *net) { return net->np; }
 float *net_params(struct net *net) { return net->params; }
 float *net_grads(struct net *net) { return net->grads; }

@@ -46,6 +46,10 @@ struct arch {
 int arch_parse(const char *text, struct arch *a, char *err, size_t errlen);
 /* Canonical spec string of A (round-trips through arch_parse). */
 void arch_format(const struct arch *a, char *buf, size_t n);
+/* Total stride (input H / output-of-narrowest H), for any-size checks,
+ * from the layers alone (no network need be built); 0 if A has dense
+ * layers (fixed input shape only). */
+int arch_total_stride(const struct arch *a);
 /* Canonical spec of one layer ("conv32s2", "reshape32x8x8"). */
 void arch_format_layer(const struct layer_spec *l, char *buf, size_t n);
 /* Preset table: name and spec of preset i, NULL past the end. */
@@ -66,9 +70,6 @@ int net_plan(const struct arch *a, int c, int h, int w, size_t *np, size_t *ns,
              char *err, size_t errlen);
 /* Output shape of the whole network. */
 void net_out_shape(const struct net *net, int *c, int *h, int *w);
-/* Total stride (input H / output-of-narrowest H), for any-size checks;
- * 0 if the network has dense layers (fixed input shape only). */
-int net_total_stride(const struct net *net);
 
 /* Parameters (weights and biases, all layers) and their gradients. */
 size_t net_nparams(const struct net *net);

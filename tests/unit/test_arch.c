@@ -81,8 +81,8 @@ int main(void)
 		       name, net_nparams(net), want[i].params);
 		CHECKF(net_nstate(net) == want[i].state, "%s: %zu state, want %zu",
 		       name, net_nstate(net), want[i].state);
-		CHECKF(net_total_stride(net) == want[i].stride, "%s: stride %d",
-		       name, net_total_stride(net));
+		CHECKF(arch_total_stride(&a) == want[i].stride, "%s: stride %d",
+		       name, arch_total_stride(&a));
 		size_t np, ns;
 		CHECK(net_plan(&a, 3, 32, 32, &np, &ns, err, sizeof err) == 0 &&
 		      np == want[i].params && ns == want[i].state);
