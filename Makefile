@@ -54,7 +54,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZSRC = $(wildcard fuzz/*.c)
 FUZZBINS = $(FUZZSRC:fuzz/%.c=fuzz/out/%)
 fuzz-build: $(FUZZBINS)
-fuzz/out/%: fuzz/%.c $(LIBSRC) $(LIBHDR)
+fuzz/out/%: fuzz/%.c fuzz/tarfix.h $(LIBSRC) $(LIBHDR)
 	mkdir -p fuzz/out
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CPPFLAGS) -Ilib $$($(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< \
 		$(LIBSRC) $(LDLIBS)

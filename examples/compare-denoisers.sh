@@ -20,9 +20,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$top/bin:$PATH"
-data=${1:-${CIFAR10:-}}
-[ -n "$data" ] || data=$(sh "$top/examples/get-cifar10.sh")
-case $data in /*) ;; *) [ -e "$data" ] || data="$top/$data" ;; esac
+data=$(sh "$top/examples/get-cifar10.sh" "${1:-}")
 runs=${RUNS:-"seed-best seed-best
 dn-unet dn-unet --lr 0.002 --lr-decay cosine
 dn-unet-5 dn-unet --lr 0.002 --lr-decay cosine --epochs 5"}

@@ -6,8 +6,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$top/bin:$PATH"
-data=${1:-${CIFAR10:-}}
-[ -n "$data" ] || data=$(sh "$top/examples/get-cifar10.sh")
+data=$(sh "$top/examples/get-cifar10.sh" "${1:-}")
 out=${DEMO_OUT:-demo}
 sigma=${SIGMA:-0.3}
 mkdir -p "$out"

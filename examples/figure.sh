@@ -20,9 +20,7 @@ set -eu
 name=$1 arch=$2 kind=$3
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$top/bin:$PATH"
-data=${4:-${CIFAR10:-}}
-[ -n "$data" ] || data=$(sh "$top/examples/get-cifar10.sh")
-case $data in /*) ;; *) [ -e "$data" ] || data="$top/$data" ;; esac
+data=$(sh "$top/examples/get-cifar10.sh" "${4:-}")
 out=${OUT:-fig}
 ntrain=${TRAIN:-20000}
 ntest=${TEST:-1000}

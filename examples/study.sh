@@ -49,8 +49,7 @@ if [ $# -eq 2 ]; then
 	cp "$2" "$out/test.ts"
 	source="training stream $1, held-out stream $2"
 else
-	data=${1:-${CIFAR10:-}}
-	[ -n "$data" ] || data=$(sh "$top/examples/get-cifar10.sh")
+	data=$(sh "$top/examples/get-cifar10.sh" "${1:-}")
 	say "extracting $ntrain training and $ntest held-out images from $data"
 	cifar-extract -q --split train --count "$ntrain" "$data" > "$out/train.ts"
 	cifar-extract -q --split train --skip 40000 --count "$ntest" "$data" > "$out/test.ts"

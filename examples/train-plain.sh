@@ -7,9 +7,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 PATH="$top/bin:$PATH"
-data=${1:-${CIFAR10:-}}
-[ -n "$data" ] || data=$(sh "$top/examples/get-cifar10.sh")
-case $data in /*) ;; *) [ -e "$data" ] || data="$top/$data" ;; esac
+data=$(sh "$top/examples/get-cifar10.sh" "${1:-}")
 out=${OUT:-.}
 
 echo "== the network: the seed-best preset on 3x32x32 images"
