@@ -329,28 +329,8 @@ static void job_make(struct job *jb, struct layer *l, int n, int dx)
  * folded bn, as ep says. */
 static void epilogue(const struct depi *ep, int OC, float *y, long ldy, long j0, long j1)
 {
-	int act = ep->act;
-	long cw = j1 - j0;
-	for (int oc = 0; oc < OC; oc++) {
-		float *yy = y + oc * ldy + j0, bb = ep->bias[oc];
-		if (act == ACT_RELU)
-			#pragma omp simd
-			for (long j = 0; j < cw; j++)
-				yy[j] = yy[j] + bb > 0 ? yy[j] + bb : 0;
-		else
-			#pragma omp simd
-			for (long j = 0; j < cw; j++)
-				yy[j] += bb;
-		if (act == ACT_SIGMOID)
-			act_sigmoid(yy, cw);
-		if (ep->scale) {
-			/* the row is still in L1; mul then add, as the bn's pass */
-			float sc = ep->scale[oc], sh = ep->shift[oc];
-			#pragma omp simd
-			for (long j = 0; j < cw; j++)
-				yy[j] = yy[j] * sc + sh;
-		}
-	}
+	for (int oc = 0; oc < OC; oc++)
+		dconv_epilogue(ep, oc, y + oc * ldy + j0, j1 - j0);
 }
 
 /* dst (cout, n, dh, dw) for one GEMM item of plan p from src (cin, n, sh,

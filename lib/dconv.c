@@ -508,3 +508,26 @@ void dconv_sigmoid(float *y, long n)
 }
 
 #endif
+
+void dconv_epilogue(const struct depi *ep, int o, float *y, long len)
+{
+	float b = ep->bias ? ep->bias[o] : 0;
+	if (ep->act == ACT_RELU) {
+		#pragma omp simd
+		for (long j = 0; j < len; j++)
+			y[j] = y[j] + b > 0 ? y[j] + b : 0;
+	} else {
+		#pragma omp simd
+		for (long j = 0; j < len; j++)
+			y[j] += b;
+	}
+	if (ep->act == ACT_SIGMOID)
+		dconv_sigmoid(y, len);
+	if (ep->scale) {
+		/* mul then add, as the bn's own pass */
+		float s = ep->scale[o], t = ep->shift[o];
+		#pragma omp simd
+		for (long j = 0; j < len; j++)
+			y[j] = y[j] * s + t;
+	}
+}

@@ -66,4 +66,9 @@ void dconv_wgrad(const struct cplan *p, const struct dgeom *gm, int q,
  * sigmoid wherever it is computed. */
 void dconv_sigmoid(float *y, long n);
 
+/* The epilogue of output channel o over len values of y outside the
+ * kernels' registers (GEMM and Winograd paths): += bias, the activation,
+ * then the folded bn's scale and shift, in the kernels' order. */
+void dconv_epilogue(const struct depi *ep, int o, float *y, long len);
+
 #endif

@@ -252,28 +252,6 @@ static void scatter(const float *t, long tp, int h, int w, float *y)
 }
 
 /* bias, activation, folded bn over one plane of channel o, as dconv_run. */
-static void epilogue(const struct depi *ep, int o, float *y, long len)
-{
-	float b = ep->bias ? ep->bias[o] : 0;
-	if (ep->act == ACT_RELU) {
-		#pragma omp simd
-		for (long j = 0; j < len; j++)
-			y[j] = y[j] + b > 0 ? y[j] + b : 0;
-	} else {
-		#pragma omp simd
-		for (long j = 0; j < len; j++)
-			y[j] += b;
-	}
-	if (ep->act == ACT_SIGMOID)
-		dconv_sigmoid(y, len);
-	if (ep->scale) {
-		float s = ep->scale[o], t = ep->shift[o];
-		#pragma omp simd
-		for (long j = 0; j < len; j++)
-			y[j] = y[j] * s + t;
-	}
-}
-
 void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
               int m, float *y, const struct depi *ep, float *scratch)
 {
@@ -289,7 +267,7 @@ void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, i
 			int o = ob * 8 + i;
 			out_transform(mo + (long)i * tp, 8 * tp, tp, t);
 			if (ep)
-				epilogue(ep, o, t, 4 * tp);
+				dconv_epilogue(ep, o, t, 4 * tp);
 			scatter(t, tp, h, w, y + ((long)o * n + m) * hw);
 		}
 	}
@@ -483,7 +461,7 @@ void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 				up_out_transform(mo + q * 9 * ms + i * tp, ms, tp,
 				                 t + (long)q * 4 * tp);
 			if (ep)
-				epilogue(ep, o, t, 16 * tp);
+				dconv_epilogue(ep, o, t, 16 * tp);
 			up_scatter(t, tp, h, w, y + ((long)o * n + m) * 4 * hw);
 		}
 	}
