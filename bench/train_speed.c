@@ -4,7 +4,8 @@
  *   -t  threads (default 1)            -b  images per step (default 100)
  *   -n  steps per timing (default 20)  -a  preset or spec (default seed-best)
  *   -i  inference (forward passes) instead of training steps
- *   -l  also the forward and backward time of each layer
+ *   -l  also the forward and backward time of each layer (with -i, the
+ *       inference forward time; not for nets with skip connections)
  *   -c  count process CPU time instead of wall time: steadier on a busy
  *       machine for one thread (with more, it sums the threads' times)
  * Prints "train|apply T threads: X images/s", the best of 3 timings, for
@@ -47,14 +48,19 @@ static long num(const char *s, long lo, long hi)
 	return v;
 }
 
-/* Forward and backward time of each layer over steps passes. */
-static void layer_times(struct net *net, const float *x, const float *t, int b, int steps)
+/* Forward and backward time of each layer over steps passes; with infer,
+ * the inference forward pass alone (a bn folded into the conv before it
+ * shows as 0). */
+static void layer_times(struct net *net, const float *x, const float *t, int b, int steps,
+                        int infer)
 {
 	int nl = net_nlayers(net);
 	double tf[ARCH_MAX_LAYERS] = { 0 }, tb[ARCH_MAX_LAYERS] = { 0 };
 	size_t big = 0;
-	net_forward(net, x, b, 1);
-	net_backward(net, t, b, LOSS_MSE);
+	if (!infer) {
+		net_forward(net, x, b, 1);   /* keeps every activation from now on */
+		net_backward(net, t, b, LOSS_MSE);
+	}
 	for (int i = 0; i < nl; i++) {
 		const struct layer *l = net_layer(net, i);
 		size_t o = (size_t)l->oc * l->oh * l->ow, in = (size_t)l->ic * l->ih * l->iw;
@@ -68,15 +74,22 @@ static void layer_times(struct net *net, const float *x, const float *t, int b, 
 		exit(1);
 	}
 	nchw_to_cnhw(x, in0, b, 3, 32 * 32);
+	float *last = NULL;
 	for (int s = 0; s < steps; s++) {
 		for (int i = 0; i < nl; i++) {
 			struct layer *l = net_layer(net, i);
-			const float *xi = i ? net_activation(net, i - 1) : in0;
+			if (infer && i > 0 && net_layer(net, i - 1)->bn)
+				continue;   /* folded into the conv before */
+			/* inference: from buffer to buffer, as net_forward */
+			const float *xi = !i ? in0 : infer ? (last == dy ? dy : dx) :
+			                  net_activation(net, i - 1);
+			float *yi = infer ? (xi == dx ? dy : dx) : (float *)net_activation(net, i);
 			double t0 = now();
-			l->ops->forward(l, xi, (float *)net_activation(net, i), b, 1);
+			l->ops->forward(l, xi, yi, b, !infer);
 			tf[i] += now() - t0;
+			last = yi;
 		}
-		for (int i = nl - 1; i >= 0; i--) {
+		for (int i = nl - 1; !infer && i >= 0; i--) {
 			struct layer *l = net_layer(net, i);
 			const float *xi = i ? net_activation(net, i - 1) : in0;
 			size_t o = (size_t)l->oc * l->oh * l->ow * (size_t)b;
@@ -160,8 +173,8 @@ int main(int argc, char **argv)
 	}
 	printf("%s %d threads: %.1f images/s\n", infer ? "apply" : "train", threads,
 	       (double)steps * b / best);
-	if (layers && !infer)
-		layer_times(net, x, t, b, steps > 5 ? 5 : steps);
+	if (layers)
+		layer_times(net, x, t, b, steps > 5 ? 5 : steps, infer);
 	optim_free(&o);
 	free(x), free(t);
 	net_free(net);

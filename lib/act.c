@@ -178,5 +178,5 @@ static void sigmoid_bwd(struct layer *l, const float *x, const float *y,
 	act_layer_backward(l, y, dy, dx, n, ACT_SIGMOID);
 }
 
-const struct layer_ops relu_ops = { act_setup, NULL, relu_fwd, relu_bwd };
-const struct layer_ops sigmoid_ops = { act_setup, NULL, sigmoid_fwd, sigmoid_bwd };
+const struct layer_ops relu_ops = { act_setup, NULL, relu_fwd, relu_bwd, NULL };
+const struct layer_ops sigmoid_ops = { act_setup, NULL, sigmoid_fwd, sigmoid_bwd, NULL };

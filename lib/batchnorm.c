@@ -122,8 +122,9 @@ static void forward_channel(void *ctx, long c, int worker)
 	} else {
 		mu = rmean[c], var = rvar[c];
 	}
-	float scale, shift;
-	mean[c] = mu, invstd[c] = affine(l, c, mu, var, &scale, &shift);
+	float scale, shift, is = affine(l, c, mu, var, &scale, &shift);
+	if (!l->frozen)
+		mean[c] = mu, invstd[c] = is;
 	#pragma omp simd
 	for (long i = 0; i < len; i++)
 		yc[i] = xc[i] * scale + shift;
@@ -133,7 +134,8 @@ static void bn_forward(struct layer *l, const float *x /* (C,N,H,W) */,
                        float *y /* (C,N,H,W) */, int n, int training)
 {
 	struct job jb = { l, x, NULL, y, NULL, (long)n * l->ih * l->iw, training };
-	l->trained = training;
+	if (!l->frozen)
+		l->trained = training;
 	par_for_w(l->ic, 4.0 * l->ic * jb.len, forward_channel, &jb);
 }
 
@@ -180,5 +182,5 @@ static void bn_backward(struct layer *l, const float *x, const float *y,
 	par_for_w(l->ic, 4.0 * l->ic * jb.len, backward_channel, &jb);
 }
 
-const struct layer_ops bn_ops = { bn_setup, bn_init, bn_forward, bn_backward };
-const struct layer_ops bn_relu_ops = { bn_setup, bn_init, bn_forward, bn_backward };
+const struct layer_ops bn_ops = { bn_setup, bn_init, bn_forward, bn_backward, NULL };
+const struct layer_ops bn_relu_ops = { bn_setup, bn_init, bn_forward, bn_backward, NULL };

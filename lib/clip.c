@@ -56,4 +56,4 @@ static void clip_backward(struct layer *l, const float *x, const float *y,
 		par_range((long)n * l->ic * l->ih * l->iw, GRAIN, copy_range, &jb);
 }
 
-const struct layer_ops clip_ops = { clip_setup, NULL, clip_forward, clip_backward };
+const struct layer_ops clip_ops = { clip_setup, NULL, clip_forward, clip_backward, NULL };

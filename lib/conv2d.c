@@ -298,10 +298,12 @@ struct job {
 	const float *af, *ad; /* their weights A_q, or packed */
 	struct items it;      /* forward items */
 	struct depi ep;       /* forward: bias, activation, folded bn */
+	struct wlayout wl;    /* where l->save keeps what */
 };
 
-/* Prepares the plans and their weights. */
-static void job_make(struct job *jb, struct layer *l, int n, int dx)
+/* Prepares the plans, and if write, their weights in l->save (else they
+ * are there already: the layer is frozen, or runs on Winograd). */
+static void job_make(struct job *jb, struct layer *l, int n, int dx, int write)
 {
 	jb->l = l, jb->n = n;
 	make_plan(l, &jb->pf, 0);
@@ -310,16 +312,17 @@ static void job_make(struct job *jb, struct layer *l, int n, int dx)
 	jb->dd = use_direct(&jb->pd);
 	dconv_geom(&jb->pf, &jb->gf);
 	dconv_geom(&jb->pd, &jb->gd);
-	struct wlayout wl;
-	wlayout(l, &jb->pf, &jb->pd, &wl);
+	struct wlayout *wl = &jb->wl;
+	wlayout(l, &jb->pf, &jb->pd, wl);
 	const struct cplan *p = dx ? &jb->pd : &jb->pf;
-	float *a = l->save + (dx ? wl.da : wl.fa);
-	if (p->rearranged)
+	float *a = l->save + (dx ? wl->da : wl->fa);
+	if (p->rearranged && write)
 		plan_weights(p, l->p, a);
 	const float *ar = p->rearranged ? a : l->p;
 	if (dx ? jb->dd : jb->df) {
-		float *wp = l->save + (dx ? wl.dp : wl.fp);
-		dconv_weights(p, ar, wp);
+		float *wp = l->save + (dx ? wl->dp : wl->fp);
+		if (write)
+			dconv_weights(p, ar, wp);
 		ar = wp;
 	}
 	*(dx ? &jb->ad : &jb->af) = ar;
@@ -414,35 +417,58 @@ static double tiles_of(const struct layer *l)
 	return (double)((l->oh + 1) / 2) * ((l->ow + 1) / 2);
 }
 
+/* The forward epilogue in jb->ep: bias and activation, and in inference
+ * the bn after this conv (which the network then skips), its scale and
+ * shift computed into l->save if write. */
+static void forward_epi(struct layer *l, struct job *jb, int training, int write)
+{
+	jb->ep = (struct depi){ l->p + (l->np - (size_t)l->oc), NULL, NULL, l->s.act };
+	if (!training && l->bn) {
+		float *sc = l->save + jb->wl.bn, *sh = sc + l->oc;
+		if (write)
+			bn_affine(l->bn, sc, sh);
+		jb->ep.scale = sc, jb->ep.shift = sh;
+	}
+}
+
+/* The Winograd weights in l->save, transformed if write. */
+static const float *wino_u(struct layer *l, const struct job *jb, int write)
+{
+	float *u = l->save + jb->wl.wu;
+	if (write && is_up(l))
+		wup_weights(l->p, l->ic, l->oc, u);
+	else if (write)
+		wino_weights(l->p, l->ic, l->oc, u);
+	return u;
+}
+
+static void conv_prepare(struct layer *l)
+{
+	struct job jb;
+	int wino = use_wino(l);
+	job_make(&jb, l, 1, 0, !wino);
+	forward_epi(l, &jb, 0, 1);
+	if (wino)
+		wino_u(l, &jb, 1);
+}
+
 static void conv_forward(struct layer *l, const float *x /* (C,N,H,W) */,
                          float *y /* (OC,N,OH,OW) */, int n, int training)
 {
 	struct job jb;
-	job_make(&jb, l, n, 0);
+	int wino = !training && use_wino(l), write = !l->frozen;
+	job_make(&jb, l, n, 0, write && !wino);
 	jb.x = x, jb.out = y;
-	jb.ep = (struct depi){ l->p + (l->np - (size_t)l->oc), NULL, NULL, l->s.act };
-	if (!training && l->bn) {
-		/* the bn after this conv, which the network then skips */
-		struct wlayout wl;
-		wlayout(l, &jb.pf, &jb.pd, &wl);
-		float *sc = l->save + wl.bn, *sh = sc + l->oc;
-		bn_affine(l->bn, sc, sh);
-		jb.ep.scale = sc, jb.ep.shift = sh;
-	}
-	if (!training && use_wino(l)) {
-		struct wlayout wl;
-		wlayout(l, &jb.pf, &jb.pd, &wl);
-		float *u = l->save + wl.wu;
+	forward_epi(l, &jb, training, write);
+	if (wino) {
 		double work;
 		if (is_up(l)) {
-			wup_weights(l->p, l->ic, l->oc, u);
 			double t = (double)((l->ih / 2 + 1) / 2) * ((l->iw / 2 + 1) / 2);
 			work = 2.0 * 36 * l->oc * l->ic * n * t;
 		} else {
-			wino_weights(l->p, l->ic, l->oc, u);
 			work = 2.0 * 16 * l->oc * l->ic * n * tiles_of(l);
 		}
-		jb.af = u;
+		jb.af = wino_u(l, &jb, write);
 		par_for_w(n, work, wino_item, &jb);
 		return;
 	}
@@ -568,7 +594,7 @@ static void conv_backward(struct layer *l, const float *x, const float *y,
                           int n)
 {
 	struct job jb;
-	job_make(&jb, l, n, 1);
+	job_make(&jb, l, n, 1, 1);
 	jb.x = x, jb.y = y, jb.dy = dy, jb.dx = dx;
 	double work = 4.0 * l->oc * l->ic * l->s.k * l->s.k * n * l->oh * l->ow;
 	par_for_w(NN_SLOTS, work, backward_slot, &jb);
@@ -582,10 +608,18 @@ static void conv_backward(struct layer *l, const float *x, const float *y,
 	}
 }
 
-const struct layer_ops conv2d_ops = { conv_setup, conv_init, conv_forward, conv_backward };
-const struct layer_ops conv2d_up_ops = { conv_setup, conv_init, conv_forward, conv_backward };
-const struct layer_ops conv2d_bnr_ops = { conv_setup, conv_init, conv_forward, conv_backward };
-const struct layer_ops conv2d_up_bnr_ops = { conv_setup, conv_init, conv_forward, conv_backward };
+const struct layer_ops conv2d_ops = {
+	conv_setup, conv_init, conv_forward, conv_backward, conv_prepare
+};
+const struct layer_ops conv2d_up_ops = {
+	conv_setup, conv_init, conv_forward, conv_backward, conv_prepare
+};
+const struct layer_ops conv2d_bnr_ops = {
+	conv_setup, conv_init, conv_forward, conv_backward, conv_prepare
+};
+const struct layer_ops conv2d_up_bnr_ops = {
+	conv_setup, conv_init, conv_forward, conv_backward, conv_prepare
+};
 
 static float act_ref(double v, int act)
 {

@@ -126,4 +126,6 @@ static void dense_backward(struct layer *l, const float *x, const float *y,
 		relayout(jb.dxf, in, 1, dx, l->ic, (long)l->ih * l->iw, n);
 }
 
-const struct layer_ops dense_ops = { dense_setup, dense_init, dense_forward, dense_backward };
+const struct layer_ops dense_ops = {
+	dense_setup, dense_init, dense_forward, dense_backward, NULL
+};

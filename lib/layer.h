@@ -43,6 +43,9 @@ struct layer {
 	int fused;              /* backward: dy is already w.r.t. the
 	                         * pre-activation (sigmoid + cross-entropy) */
 	int trained;            /* bn: the last forward used batch statistics */
+	int frozen;             /* a worker's copy of the layer in inference
+	                         * (net_forward): prepare has run, forward
+	                         * reads the layer's buffers and writes none */
 	struct layer *bn;       /* conv: the bn after it, which inference folds
 	                         * into this conv (conv.h), while the network
 	                         * keeps no activations; else NULL */
@@ -75,6 +78,10 @@ struct layer_ops {
 	 * the parameters l->g and, if l->need_dx, dx (C,N,H,W). */
 	void (*backward)(struct layer *l, const float *x, const float *y,
 	                 float *dy, float *dx, int n);
+	/* Inference: computes into save what forward derives from the
+	 * parameters (rearranged and transformed weights, a folded bn), for
+	 * frozen copies to read. NULL: nothing to compute. */
+	void (*prepare)(struct layer *l);
 };
 
 extern const struct layer_ops conv2d_ops, bn_ops, relu_ops, sigmoid_ops,

@@ -12,6 +12,15 @@
  * infers also folds each bn that follows a conv into that conv (conv.h)
  * and skips the bn; the first training pass ends that for good, so that
  * a backward pass after an inference pass finds every activation.
+ *
+ * Such a network also infers depth first: each thread takes a few images
+ * (a micro-batch) through all the layers in buffers of its own, which stay
+ * in its cache, where a layer at a time over the whole batch would stream
+ * every activation through memory; and threads meet only at the end of
+ * the batch. The layers it runs are frozen copies (layer.h): what they
+ * derive from the parameters is prepared once per pass. Every image's
+ * output is the same either way. CAE_NO_MICRO=1 in the environment turns
+ * it off, CAE_MICRO=N sets the images per micro-batch.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -46,6 +55,10 @@ struct net {
 	double *part;                      /* loss partial sums */
 	int input_grad, n_fwd, kept;       /* kept: act[] holds the last pass */
 	int all_acts;                      /* act[] all allocated */
+	size_t maxact;                     /* floats of the largest activation */
+	int micro;                         /* images per micro-batch, 0: off */
+	int nmicro;                        /* threads with micro buffers */
+	float **mbuf;                      /* theirs, see micro_forward() */
 	struct nn_ws ws;
 };
 
@@ -149,6 +162,9 @@ void net_free(struct net *net)
 	}
 	free(net->ws.cols);
 	free(net->ws.dcols);
+	for (int t = 0; t < net->nmicro; t++)
+		free(net->mbuf[t]);
+	free(net->mbuf);
 	free(net->ws.part);
 	free(net->params);
 	free(net->grads);
@@ -162,6 +178,25 @@ void net_free(struct net *net)
 }
 
 static size_t act_size(int c, int h, int w) { return (size_t)c * h * w; }
+
+/* Floats of the largest activation of a micro-batch: 256 KiB, a quarter
+ * of this machine's L2 per core. */
+#define MICRO_FLOATS (64 * 1024)
+
+/* Images per micro-batch for net, or 0 when it infers a layer at a time:
+ * networks with a dense layer (whose weights a micro-batch would read
+ * from memory once per few images), or when the environment says so. */
+static int micro_size(const struct net *net)
+{
+	const char *off = getenv("CAE_NO_MICRO"), *m = getenv("CAE_MICRO");
+	if (off && *off && *off != '0')
+		return 0;
+	for (int i = 0; i < net->nl; i++)
+		if (net->l[i].s.kind == L_DENSE)
+			return 0;
+	long k = m && *m ? atol(m) : (long)(MICRO_FLOATS / net->maxact);
+	return (int)(k < 1 ? 1 : k > net->max_batch ? net->max_batch : k);
+}
 
 /* Points add or concat layer l[i] at the latest save of its name before
  * it, whose output shape it then knows. Returns its index, or -1. */
@@ -270,6 +305,8 @@ struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
 	net->np = p.np, net->ns = p.ns;
 	net->ws.cols_n = p.cols_n, net->ws.part_n = p.part_n;
 	size_t maxact = p.maxact;
+	net->maxact = maxact;
+	net->micro = micro_size(net);
 	for (int i = 0; i < net->nl; i++) {
 		net->l[i].ws = &net->ws;
 		if (layer_folds_bn(a, i))
@@ -379,6 +416,86 @@ static void keep_activations(struct net *net)
 	net->all_acts = 1;
 }
 
+/* Floats of one thread's micro-batch buffers: the input, two activations
+ * in turn, the output of every save layer. */
+static size_t micro_floats(const struct net *net)
+{
+	size_t f = act_size(net->c, net->h, net->w) + 2 * net->maxact;
+	for (int i = 0; i < net->nl; i++)
+		if (net->l[i].s.kind == L_SAVE)
+			f += act_size(net->l[i].oc, net->l[i].oh, net->l[i].ow);
+	return f * (size_t)net->micro;
+}
+
+static void micro_ensure(struct net *net)
+{
+	int t = nn_threads();
+	if (t <= net->nmicro)
+		return;
+	float **b = realloc(net->mbuf, sizeof *b * (size_t)t);
+	if (!b)
+		die("out of memory for %d threads of buffers", t);
+	net->mbuf = b;
+	for (; net->nmicro < t; net->nmicro++)
+		if (!(net->mbuf[net->nmicro] = zalloc(micro_floats(net), sizeof(float))))
+			die("out of memory for %d threads of buffers", t);
+}
+
+struct micro { struct net *net; const float *x; float *yint; int n; };
+
+/* Micro-batch i through every layer, on frozen copies of the layers. */
+static void micro_item(void *ctx, long i, int worker)
+{
+	struct micro *mj = ctx;
+	struct net *net = mj->net;
+	int m0 = (int)i * net->micro, m = mj->n - m0 < net->micro ? mj->n - m0 : net->micro;
+	long hw = (long)net->h * net->w;
+	struct layer lw[ARCH_MAX_LAYERS];
+	float *save[ARCH_MAX_LAYERS];
+	float *in = net->mbuf[worker], *buf[2], *next;
+	buf[0] = in + act_size(net->c, net->h, net->w) * net->micro;
+	buf[1] = buf[0] + net->maxact * net->micro;
+	next = buf[1] + net->maxact * net->micro;
+	memcpy(lw, net->l, sizeof *lw * (size_t)net->nl);
+	for (int j = 0; j < net->nl; j++) {
+		lw[j].frozen = 1;
+		save[j] = NULL;
+		if (lw[j].s.kind == L_SAVE) {
+			save[j] = next;
+			next += act_size(lw[j].oc, lw[j].oh, lw[j].ow) * net->micro;
+		} else if (lw[j].s.kind == L_ADD || lw[j].s.kind == L_CONCAT) {
+			lw[j].skip = save[lw[j].ref];
+		}
+	}
+	nchw_to_cnhw(mj->x + (long)m0 * net->c * hw, in, m, net->c, hw);
+	const float *cur = in;
+	for (int j = 0; j < net->nl; j++) {
+		if (j > 0 && net->l[j - 1].bn)
+			continue;   /* a bn the conv before has applied */
+		float *y = save[j] ? save[j] : cur == buf[0] ? buf[1] : buf[0];
+		lw[j].ops->forward(&lw[j], cur, y, m, 0);
+		cur = y;
+	}
+	const struct layer *l = &net->l[net->nl - 1];
+	long ohw = (long)l->oh * l->ow;
+	cnhw_to_nchw(cur, net->out + (long)m0 * l->oc * ohw, m, l->oc, ohw);
+	for (int c = 0; c < l->oc; c++)   /* and (C',N,H',W') for net_loss */
+		memcpy(mj->yint + ((long)c * mj->n + m0) * ohw, cur + (long)c * m * ohw,
+		       sizeof *cur * (size_t)(m * ohw));
+}
+
+/* Inference of a network that keeps no activations, depth first. */
+static void micro_forward(struct net *net, const float *x, int n)
+{
+	micro_ensure(net);
+	for (int i = 0; i < net->nl; i++)
+		if (net->l[i].ops->prepare && !(i > 0 && net->l[i - 1].bn))
+			net->l[i].ops->prepare(&net->l[i]);
+	struct micro mj = { net, x, net->d[0], n };
+	par_for((n + net->micro - 1) / net->micro, micro_item, &mj);
+	net->yint = net->d[0];
+}
+
 const float *net_forward(struct net *net, const float *x, int n, int training)
 {
 	if (n < 1 || n > net->max_batch)
@@ -387,6 +504,11 @@ const float *net_forward(struct net *net, const float *x, int n, int training)
 	if (training)
 		keep_activations(net);
 	net->kept = net->all_acts;
+	if (!training && !net->all_acts && net->micro) {
+		micro_forward(net, x, n);
+		net->n_fwd = n;
+		return net->out;
+	}
 	nchw_to_cnhw(x, net->act[0], n, net->c, (long)net->h * net->w);
 	const float *in = net->act[0];
 	for (int i = 0; i < net->nl; i++) {

@@ -38,7 +38,8 @@ static void forward_planes(void *ctx, long lo, long hi, int worker)
 	for (long pl = lo; pl < hi; pl++) {
 		const float *xp = jb->src + pl * H * W;
 		float *yp = jb->dst + pl * OH * OW;
-		unsigned char *ip = l->idx + pl * OH * OW;
+		/* a frozen copy keeps no choices (they are for backward) */
+		unsigned char *ip = l->frozen ? NULL : l->idx + pl * OH * OW;
 		for (int oh = 0; oh < OH; oh++) {
 			const float *r0 = xp + 2 * oh * W, *r1 = r0 + W;
 			for (int ow = 0; ow < OW; ow++) {
@@ -50,7 +51,8 @@ static void forward_planes(void *ctx, long lo, long hi, int worker)
 				if (c > m) m = c, k = 2;
 				if (d > m) m = d, k = 3;
 				yp[oh * OW + ow] = m;
-				ip[oh * OW + ow] = k;
+				if (ip)
+					ip[oh * OW + ow] = k;
 			}
 		}
 	}
@@ -90,4 +92,4 @@ static void pool_backward(struct layer *l, const float *x, const float *y,
 		par_range((long)l->ic * n, grain(l), backward_planes, &jb);
 }
 
-const struct layer_ops pool_ops = { pool_setup, NULL, pool_forward, pool_backward };
+const struct layer_ops pool_ops = { pool_setup, NULL, pool_forward, pool_backward, NULL };

@@ -96,5 +96,9 @@ static void reshape_backward(struct layer *l, const float *x, const float *y,
 		relayout(dy, l->oc, (long)l->oh * l->ow, dx, l->ic, (long)l->ih * l->iw, n);
 }
 
-const struct layer_ops flatten_ops = { flatten_setup, NULL, reshape_forward, reshape_backward };
-const struct layer_ops reshape_ops = { reshape_setup, NULL, reshape_forward, reshape_backward };
+const struct layer_ops flatten_ops = {
+	flatten_setup, NULL, reshape_forward, reshape_backward, NULL
+};
+const struct layer_ops reshape_ops = {
+	reshape_setup, NULL, reshape_forward, reshape_backward, NULL
+};

@@ -108,5 +108,5 @@ static void d2s_backward(struct layer *l, const float *x, const float *y,
 		shuffle(dy, dx, l->oc, n, l->ih, l->iw, 1);
 }
 
-const struct layer_ops s2d_ops = { s2d_setup, NULL, s2d_forward, s2d_backward };
-const struct layer_ops d2s_ops = { d2s_setup, NULL, d2s_forward, d2s_backward };
+const struct layer_ops s2d_ops = { s2d_setup, NULL, s2d_forward, s2d_backward, NULL };
+const struct layer_ops d2s_ops = { d2s_setup, NULL, d2s_forward, d2s_backward, NULL };

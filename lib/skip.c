@@ -121,6 +121,8 @@ static void concat_backward(struct layer *l, const float *x, const float *y,
 		ew(dx, dy, NULL, l->ic * plane);
 }
 
-const struct layer_ops save_ops = { save_setup, NULL, save_forward, save_backward };
-const struct layer_ops add_ops = { add_setup, NULL, add_forward, add_backward };
-const struct layer_ops concat_ops = { concat_setup, NULL, concat_forward, concat_backward };
+const struct layer_ops save_ops = { save_setup, NULL, save_forward, save_backward, NULL };
+const struct layer_ops add_ops = { add_setup, NULL, add_forward, add_backward, NULL };
+const struct layer_ops concat_ops = {
+	concat_setup, NULL, concat_forward, concat_backward, NULL
+};

@@ -80,7 +80,7 @@ static void up_backward(struct layer *l, const float *x, const float *y,
 		par_range((long)l->ic * n, grain(l), backward_planes, &jb);
 }
 
-const struct layer_ops up_ops = { up_setup, NULL, up_forward, up_backward };
+const struct layer_ops up_ops = { up_setup, NULL, up_forward, up_backward, NULL };
 
 struct copy { float *dst; const float *src; };
 
@@ -105,4 +105,6 @@ static void small_backward(struct layer *l, const float *x, const float *y,
 		par_range((long)l->ic * n * l->ih * l->iw, 65536, copy_range, &c);
 }
 
-const struct layer_ops up_small_ops = { up_setup, NULL, small_forward, small_backward };
+const struct layer_ops up_small_ops = {
+	up_setup, NULL, small_forward, small_backward, NULL
+};
