@@ -50,7 +50,7 @@ lint:
 # libFuzzer harnesses (clang, ASan, UBSan): fuzz/*.c, see fuzz/run.sh
 FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-              -fopenmp=libgomp -Wno-unknown-pragmas
+              -fopenmp-simd
 FUZZSRC = $(wildcard fuzz/*.c)
 FUZZBINS = $(FUZZSRC:fuzz/%.c=fuzz/out/%)
 fuzz-build: $(FUZZBINS)

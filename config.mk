@@ -12,6 +12,6 @@ CC = cc
 OPT = -O2 -march=native
 CPPFLAGS = -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64 -DVERSION=\"$(VERSION)\"
 CFLAGS = -std=c11 -Wall -Wextra -Wshadow -Wno-unused-parameter $(OPT) \
-         -fopenmp $(shell $(PKG_CONFIG) --cflags $(PKGS))
-LDFLAGS = -fopenmp
+         -fopenmp-simd $(shell $(PKG_CONFIG) --cflags $(PKGS))
+LDFLAGS =
 LDLIBS = $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm -lpthread

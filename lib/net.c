@@ -28,7 +28,6 @@
 #include <string.h>
 
 #include <cblas.h>
-#include <omp.h>
 
 #include "conv.h"
 #include "layer.h"
@@ -97,6 +96,27 @@ static void *zalloc(size_t n, size_t size)
 	return p;
 }
 
+/* The engine runs one GEMM per thread itself, so OpenBLAS runs on the
+ * calling thread. Its pthreads build also starts threads as it loads,
+ * before main, one per core unless OPENBLAS_NUM_THREADS says otherwise,
+ * and each spins for some 0.1 s of CPU before it sleeps: time taken from
+ * the engine's threads and the other programs of a pipeline. They are
+ * ended with the call OpenBLAS's own fork handler makes, once: setting
+ * the thread count again would start them again. Weak: other builds and
+ * other BLAS libraries may not have it. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
+static void blas_serial(void)
+{
+	static int done;
+	if (done)
+		return;
+	openblas_set_num_threads(1);
+	if (blas_thread_shutdown_)
+		blas_thread_shutdown_();
+	done = 1;
+}
+
 int nn_threads(void)
 {
 	return par_threads();
@@ -107,10 +127,7 @@ void nn_set_threads(int n)
 	if (n < 1)
 		n = 1;
 	par_set_threads(n);
-	/* for OpenMP loops elsewhere in a program */
-	omp_set_num_threads(n);
-	/* the engine runs one GEMM per thread itself */
-	openblas_set_num_threads(1);
+	blas_serial();
 }
 
 /* Makes sure there is scratch for every thread the next region may use. */
@@ -336,8 +353,7 @@ struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
 	for (int i = 0; ok && i < net->nl; i++)
 		if (net->l[i].s.kind == L_ADD || net->l[i].s.kind == L_CONCAT)
 			net->l[i].skip = net->act[net->l[i].ref + 1];
-	/* the engine runs one GEMM per thread itself */
-	openblas_set_num_threads(1);
+	blas_serial();
 	if (!ok || ws_grow(&net->ws, nn_threads()) < 0) {
 		net_free(net);
 		snprintf(err, errlen, "out of memory");
