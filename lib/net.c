@@ -20,7 +20,10 @@
  * the batch. The layers it runs are frozen copies (layer.h): what they
  * derive from the parameters is prepared once per pass. Every image's
  * output is the same either way. CAE_NO_MICRO=1 in the environment turns
- * it off, CAE_MICRO=N sets the images per micro-batch.
+ * it off, CAE_MICRO=N sets the images per micro-batch. The batch-sized
+ * buffers of a layer at a time (the input, the two activations, the save
+ * layers' outputs) are then never allocated: memory does not grow with
+ * the batch but for the input and output.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -54,10 +57,12 @@ struct net {
 	double *part;                      /* loss partial sums */
 	int input_grad, n_fwd, kept;       /* kept: act[] holds the last pass */
 	int all_acts;                      /* act[] all allocated */
+	int batch_bufs;                    /* act[0], d[], saves' act[] are */
 	size_t maxact;                     /* floats of the largest activation */
 	int micro;                         /* images per micro-batch, 0: off */
 	int nmicro;                        /* threads with micro buffers */
 	float **mbuf;                      /* theirs, see micro_forward() */
+	float *ymicro;                     /* yint of micro_forward() */
 	struct nn_ws ws;
 };
 
@@ -182,6 +187,7 @@ void net_free(struct net *net)
 	for (int t = 0; t < net->nmicro; t++)
 		free(net->mbuf[t]);
 	free(net->mbuf);
+	free(net->ymicro);
 	free(net->ws.part);
 	free(net->params);
 	free(net->grads);
@@ -335,24 +341,16 @@ struct net *net_create(const struct arch *a, int c, int h, int w, int max_batch,
 	         (net->grads = zalloc(net->np, sizeof(float))) &&
 	         (net->state = zalloc(net->ns, sizeof(float))) &&
 	         (net->out = zalloc(act_size(last->oc, last->oh, last->ow) * max_batch, sizeof(float))) &&
-	         (net->d[0] = zalloc(maxact * max_batch, sizeof(float))) &&
-	         (net->d[1] = zalloc(maxact * max_batch, sizeof(float))) &&
 	         (net->part = zalloc((size_t)last->oc * max_batch, sizeof(double))) &&
-	         (net->ws.part = zalloc(net->ws.part_n * NN_SLOTS, sizeof(float))) &&
-	         (net->act[0] = zalloc(act_size(c, h, w) * max_batch, sizeof(float)));
+	         (net->ws.part = zalloc(net->ws.part_n * NN_SLOTS, sizeof(float)));
 	size_t po = 0, so = 0;
 	for (int i = 0; ok && i < net->nl; i++) {
 		struct layer *l = &net->l[i];
 		l->p = net->params + po, l->g = net->grads + po, l->st = net->state + so;
 		po += l->np, so += l->ns;
 		ok = (!l->save_n || (l->save = zalloc(l->save_n, sizeof(float)))) &&
-		     (!l->idx_n || (l->idx = zalloc(l->idx_n, 1))) &&
-		     (l->s.kind != L_SAVE || (net->act[i + 1] = zalloc(
-		          act_size(l->oc, l->oh, l->ow) * max_batch, sizeof(float))));
+		     (!l->idx_n || (l->idx = zalloc(l->idx_n, 1)));
 	}
-	for (int i = 0; ok && i < net->nl; i++)
-		if (net->l[i].s.kind == L_ADD || net->l[i].s.kind == L_CONCAT)
-			net->l[i].skip = net->act[net->l[i].ref + 1];
 	blas_serial();
 	if (!ok || ws_grow(&net->ws, nn_threads()) < 0) {
 		net_free(net);
@@ -407,12 +405,38 @@ const float *net_input_grad(struct net *net)
 	return net->dx_in;
 }
 
+/* The buffers of a layer at a time over whole batches: the input, two
+ * for the activations in turn, the output of each save layer (which its
+ * add and concat layers then read). */
+static void batch_buffers(struct net *net)
+{
+	if (net->batch_bufs)
+		return;
+	size_t b = (size_t)net->max_batch;
+	int ok = (net->d[0] = zalloc(net->maxact * b, sizeof(float))) &&
+	         (net->d[1] = zalloc(net->maxact * b, sizeof(float))) &&
+	         (net->act[0] = zalloc(act_size(net->c, net->h, net->w) * b, sizeof(float)));
+	for (int i = 0; ok && i < net->nl; i++) {
+		struct layer *l = &net->l[i];
+		if (l->s.kind == L_SAVE)
+			ok = !!(net->act[i + 1] = zalloc(act_size(l->oc, l->oh, l->ow) * b,
+			                                 sizeof(float)));
+	}
+	if (!ok)
+		die("out of memory for batches of %d images", net->max_batch);
+	for (int i = 0; i < net->nl; i++)
+		if (net->l[i].s.kind == L_ADD || net->l[i].s.kind == L_CONCAT)
+			net->l[i].skip = net->act[net->l[i].ref + 1];
+	net->batch_bufs = 1;
+}
+
 /* Buffers for every activation, and the gradients of saved ones, for
  * backward. */
 static void keep_activations(struct net *net)
 {
 	if (net->all_acts)
 		return;
+	batch_buffers(net);
 	for (int i = 0; i < net->nl; i++) {
 		struct layer *l = &net->l[i];
 		l->bn = NULL;   /* inference from now on computes every layer */
@@ -455,6 +479,10 @@ static void micro_ensure(struct net *net)
 	for (; net->nmicro < t; net->nmicro++)
 		if (!(net->mbuf[net->nmicro] = zalloc(micro_floats(net), sizeof(float))))
 			die("out of memory for %d threads of buffers", t);
+	const struct layer *l = &net->l[net->nl - 1];
+	if (!net->ymicro && !(net->ymicro = zalloc(act_size(l->oc, l->oh, l->ow) *
+	                                           (size_t)net->max_batch, sizeof(float))))
+		die("out of memory for batches of %d images", net->max_batch);
 }
 
 struct micro { struct net *net; const float *x; float *yint; int n; };
@@ -507,9 +535,9 @@ static void micro_forward(struct net *net, const float *x, int n)
 	for (int i = 0; i < net->nl; i++)
 		if (net->l[i].ops->prepare && !(i > 0 && net->l[i - 1].bn))
 			net->l[i].ops->prepare(&net->l[i]);
-	struct micro mj = { net, x, net->d[0], n };
+	struct micro mj = { net, x, net->ymicro, n };
 	par_for((n + net->micro - 1) / net->micro, micro_item, &mj);
-	net->yint = net->d[0];
+	net->yint = net->ymicro;
 }
 
 const float *net_forward(struct net *net, const float *x, int n, int training)
@@ -525,6 +553,7 @@ const float *net_forward(struct net *net, const float *x, int n, int training)
 		net->n_fwd = n;
 		return net->out;
 	}
+	batch_buffers(net);
 	nchw_to_cnhw(x, net->act[0], n, net->c, (long)net->h * net->w);
 	const float *in = net->act[0];
 	for (int i = 0; i < net->nl; i++) {
