@@ -516,6 +516,8 @@ static void micro_item(void *ctx, long i, int worker)
 	for (int j = 0; j < net->nl; j++) {
 		if (j > 0 && net->l[j - 1].bn)
 			continue;   /* a bn the conv before has applied */
+		if (lw[j].ops == &up_small_ops && !save[j])
+			continue;   /* it would copy its input: the conv reads that */
 		float *y = save[j] ? save[j] : cur == buf[0] ? buf[1] : buf[0];
 		lw[j].ops->forward(&lw[j], cur, y, m, 0);
 		cur = y;
@@ -528,13 +530,18 @@ static void micro_item(void *ctx, long i, int worker)
 		       sizeof *cur * (size_t)(m * ohw));
 }
 
+static void prepare_item(void *ctx, long i, int worker)
+{
+	struct net *net = ctx;
+	if (net->l[i].ops->prepare && !(i > 0 && net->l[i - 1].bn))
+		net->l[i].ops->prepare(&net->l[i]);
+}
+
 /* Inference of a network that keeps no activations, depth first. */
 static void micro_forward(struct net *net, const float *x, int n)
 {
 	micro_ensure(net);
-	for (int i = 0; i < net->nl; i++)
-		if (net->l[i].ops->prepare && !(i > 0 && net->l[i - 1].bn))
-			net->l[i].ops->prepare(&net->l[i]);
+	par_for(net->nl, prepare_item, net);   /* layers write their own save */
 	struct micro mj = { net, x, net->ymicro, n };
 	par_for((n + net->micro - 1) / net->micro, micro_item, &mj);
 	net->yint = net->ymicro;
