@@ -467,6 +467,202 @@ void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 	}
 }
 
+/* Stride-2 3x3 convs (winograd.h). In 1-D, the outputs y0, y1 of a tile
+ * read inputs x0 .. x4 (from 4 t), and with
+ *     T x = (x0 - x2, x2, x4 - x2, x1, x3),
+ *     Gw g = (g0, g0 + g2, g2, g1, g1),
+ *     y0 = m0 + m1 + m3,  y1 = m1 + m2 + m4
+ * (m = T x .* Gw g) the even inputs go through F(2,2) with taps (g0, g2)
+ * and the odd ones meet g1 alone: 5 multiplications instead of 6, 25
+ * instead of 36 in 2-D, xi = 5 i + j. D (25, tp + 16) holds one
+ * channel's 5x5 patches, V (25, C, tp), M (25, 8, tp), sums (4, tp). */
+
+size_t ws2_wfloats(int cin, int cout)
+{
+	return (size_t)25 * ob_count(cout) * 8 * cin;
+}
+
+size_t ws2_scratch(int cin, int oh, int ow)
+{
+	long tp = tpad(oh, ow);
+	return (size_t)(25 * (tp + 16) + 25 * cin * tp + 25 * 8 * tp + 4 * tp);
+}
+
+int ws2_ok(int k, int s, int pt, int pl, int oh, int ow)
+{
+	return k == 3 && s == 2 && pt == 0 && pl == 0 && oh > 0 && ow > 0;
+}
+
+void ws2_weights(const float *w, int cin, int cout, float *u)
+{
+	int nob = ob_count(cout);
+	for (int o = 0; o < nob * 8; o++)
+	for (int c = 0; c < cin; c++) {
+		double g[3][3] = { { 0 } }, t[5][3], v[5][5];
+		if (o < cout)
+			for (int i = 0; i < 9; i++)
+				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
+		for (int j = 0; j < 3; j++) {   /* Gw g */
+			t[0][j] = g[0][j];
+			t[1][j] = g[0][j] + g[2][j];
+			t[2][j] = g[2][j];
+			t[3][j] = t[4][j] = g[1][j];
+		}
+		for (int i = 0; i < 5; i++) {   /* (Gw g) Gw^T */
+			v[i][0] = t[i][0];
+			v[i][1] = t[i][0] + t[i][2];
+			v[i][2] = t[i][2];
+			v[i][3] = v[i][4] = t[i][1];
+		}
+		int ob = o / 8;
+		for (int xi = 0; xi < 25; xi++)
+			u[(((long)xi * nob + ob) * cin + c) * 8 + o % 8] = (float)v[xi / 5][xi % 5];
+	}
+}
+
+/* Lane l of S4[s]: 4 l + s (lanes 8-15 unused). */
+static const int S4[4][16] = {
+	{ 0, 4, 8, 12, 16, 20, 24, 28, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ 1, 5, 9, 13, 17, 21, 25, 29, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ 2, 6, 10, 14, 18, 22, 26, 30, 0, 0, 0, 0, 0, 0, 0, 0 },
+	{ 3, 7, 11, 15, 19, 23, 27, 31, 0, 0, 0, 0, 0, 0, 0, 0 },
+};
+
+/* D of the plane x (h, w) for th x tw tiles: D[5 r + s][ti tw + tj] =
+ * x[4 ti + r][4 tj + s], 0 outside x, rows ds apart. Each input row is
+ * read 64 columns (16 tiles) at a time and split by column mod 4 with
+ * permutes; s = 4 is s = 0 of the next tile. Whole vectors are stored
+ * (masked stores are slow on some CPUs): lanes past a tile row land where
+ * the next tile row's come later, and past the last one, in the tiles
+ * past th tw (with whatever finite values) and the 16 floats of slack. */
+static void s2_patches(const float *x, int h, int w, int th, int tw, long ds, float *d)
+{
+	__m512i ix[4];
+	for (int s = 0; s < 4; s++)
+		ix[s] = _mm512_loadu_si512(S4[s]);
+	for (int y = 0; y <= 4 * th; y++) {
+		const float *row = x + (long)y * w;
+		/* row y is r = y mod 4 of tile row y / 4, and r = 4 of the one
+		 * before when y mod 4 = 0 */
+		int ti = y / 4, r = y % 4;
+		float *o0 = ti < th ? d + 5L * r * ds + (long)ti * tw : NULL;
+		float *o1 = r == 0 && ti > 0 ? d + 20 * ds + (long)(ti - 1) * tw : NULL;
+		for (int j0 = 0; j0 < tw; j0 += 16) {
+			long c0 = 4L * j0;
+			int wide = tw - j0 > 8;   /* lanes 8-15 hold tiles */
+			__m512 z = _mm512_setzero_ps(), a0 = z, a1 = z, a2 = z, a3 = z, v[5];
+			if (y < h) {
+				a0 = _mm512_maskz_loadu_ps(lanes(w - c0), row + c0);
+				a1 = _mm512_maskz_loadu_ps(lanes(w - c0 - 16), row + c0 + 16);
+				if (wide) {
+					a2 = _mm512_maskz_loadu_ps(lanes(w - c0 - 32), row + c0 + 32);
+					a3 = _mm512_maskz_loadu_ps(lanes(w - c0 - 48), row + c0 + 48);
+				}
+			}
+			#pragma GCC unroll 4
+			for (int s = 0; s < 4; s++) {
+				v[s] = _mm512_permutex2var_ps(a0, ix[s], a1);
+				if (wide)
+					v[s] = _mm512_shuffle_f32x4(v[s], _mm512_permutex2var_ps(a2, ix[s], a3),
+					                            _MM_SHUFFLE(1, 0, 1, 0));
+			}
+			float next = y < h && c0 + 64 < w ? row[c0 + 64] : 0;
+			v[4] = _mm512_castsi512_ps(_mm512_alignr_epi32(
+				_mm512_castps_si512(_mm512_set1_ps(next)), _mm512_castps_si512(v[0]), 1));
+			if (!wide)   /* lane 8 is past the row's tiles */
+				v[4] = _mm512_mask_blend_ps(0x80, v[4], _mm512_set1_ps(
+					y < h && c0 + 32 < w ? row[c0 + 32] : 0));
+			if (o0) {
+				#pragma GCC unroll 5
+				for (int s = 0; s < 5; s++)
+					_mm512_storeu_ps(o0 + s * ds + j0, v[s]);
+			}
+			if (o1) {
+				#pragma GCC unroll 5
+				for (int s = 0; s < 5; s++)
+					_mm512_storeu_ps(o1 + s * ds + j0, v[s]);
+			}
+		}
+	}
+}
+
+/* V (25, C, tp) of one image: plane c of x at x + c * cs. */
+static void s2_in_transform(const float *x, long cs, int cin, int h, int w, int oh, int ow,
+                            long tp, float *d, float *v)
+{
+	int th = (oh + 1) / 2, tw = (ow + 1) / 2;
+	long vs = (long)cin * tp, ds = tp + 16;
+	/* tiles past th tw: 0 until the first channel's spill */
+	memset(d, 0, sizeof *d * 25 * (size_t)ds);
+	for (int c = 0; c < cin; c++) {
+		s2_patches(x + c * cs, h, w, th, tw, ds, d);
+		for (long j = 0; j < tp; j += 16) {
+			__m512 e[5][5];
+			#pragma GCC unroll 5
+			for (int r = 0; r < 5; r++) {   /* T on the columns */
+				const float *dr = d + 5 * r * ds + j;
+				__m512 d0 = _mm512_loadu_ps(dr), d2 = _mm512_loadu_ps(dr + 2 * ds);
+				e[r][0] = _mm512_sub_ps(d0, d2);
+				e[r][1] = d2;
+				e[r][2] = _mm512_sub_ps(_mm512_loadu_ps(dr + 4 * ds), d2);
+				e[r][3] = _mm512_loadu_ps(dr + ds);
+				e[r][4] = _mm512_loadu_ps(dr + 3 * ds);
+			}
+			float *o = v + (long)c * tp + j;
+			#pragma GCC unroll 5
+			for (int k = 0; k < 5; k++) {   /* and on the rows */
+				_mm512_storeu_ps(o + k * vs, _mm512_sub_ps(e[0][k], e[2][k]));
+				_mm512_storeu_ps(o + (5 + k) * vs, e[2][k]);
+				_mm512_storeu_ps(o + (10 + k) * vs, _mm512_sub_ps(e[4][k], e[2][k]));
+				_mm512_storeu_ps(o + (15 + k) * vs, e[1][k]);
+				_mm512_storeu_ps(o + (20 + k) * vs, e[3][k]);
+			}
+		}
+	}
+}
+
+/* The sums t (4, tp) of one channel from its M (25 rows of stride ms). */
+static void s2_out_transform(const float *mo, long ms, long tp, float *t)
+{
+	for (long j = 0; j < tp; j += 16) {
+		__m512 a[5], b[5];
+		#pragma GCC unroll 5
+		for (int l = 0; l < 5; l++) {
+			__m512 m1 = _mm512_loadu_ps(mo + (5 + l) * ms + j);
+			a[l] = _mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(mo + l * ms + j), m1),
+			                     _mm512_loadu_ps(mo + (15 + l) * ms + j));
+			b[l] = _mm512_add_ps(_mm512_add_ps(m1, _mm512_loadu_ps(mo + (10 + l) * ms + j)),
+			                     _mm512_loadu_ps(mo + (20 + l) * ms + j));
+		}
+		_mm512_storeu_ps(t + j, _mm512_add_ps(_mm512_add_ps(a[0], a[1]), a[3]));
+		_mm512_storeu_ps(t + tp + j, _mm512_add_ps(_mm512_add_ps(a[1], a[2]), a[4]));
+		_mm512_storeu_ps(t + 2 * tp + j, _mm512_add_ps(_mm512_add_ps(b[0], b[1]), b[3]));
+		_mm512_storeu_ps(t + 3 * tp + j, _mm512_add_ps(_mm512_add_ps(b[1], b[2]), b[4]));
+	}
+}
+
+void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int oh, int ow, int m, float *y, const struct depi *ep, float *scratch)
+{
+	long tp = tpad(oh, ow), hw = (long)h * w, ohw = (long)oh * ow;
+	int nob = ob_count(cout);
+	long vs = (long)cin * tp, ms = 8 * tp;
+	float *d = scratch, *v = d + 25 * (tp + 16), *mo = v + 25 * vs, *t = mo + 25 * ms;
+	s2_in_transform(x + m * hw, (long)n * hw, cin, h, w, oh, ow, tp, d, v);
+	for (int ob = 0; ob < nob; ob++) {
+		for (int xi = 0; xi < 25; xi++)
+			mproduct(cin, u + ((long)xi * nob + ob) * cin * 8, v + xi * vs, tp,
+			         mo + xi * ms);
+		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
+			int o = ob * 8 + i;
+			s2_out_transform(mo + i * tp, ms, tp, t);
+			if (ep)
+				dconv_epilogue(ep, o, t, 4 * tp);
+			scatter(t, tp, oh, ow, y + ((long)o * n + m) * ohw);
+		}
+	}
+}
+
 #else   /* no AVX-512: convolutions stay on the other paths */
 
 int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow) { return 0; }
@@ -480,5 +676,11 @@ size_t wup_scratch(int cin, int h, int w) { return 0; }
 void wup_weights(const float *w, int cin, int cout, float *u) { }
 void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int m, float *y, const struct depi *ep, float *scratch) { }
+size_t ws2_wfloats(int cin, int cout) { return 0; }
+size_t ws2_scratch(int cin, int oh, int ow) { return 0; }
+int ws2_ok(int k, int s, int pt, int pl, int oh, int ow) { return 0; }
+void ws2_weights(const float *w, int cin, int cout, float *u) { }
+void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int oh, int ow, int m, float *y, const struct depi *ep, float *scratch) { }
 
 #endif

@@ -1,10 +1,13 @@
-/* test_winograd.c - Winograd F(2x2,3x3) convolutions, and the F(2x2,2x2)
- * ones of an upsampling and a conv, against the direct ones
+/* test_winograd.c - Winograd F(2x2,3x3) convolutions, the F(2x2,2x2)
+ * ones of an upsampling and a conv, and the stride-2 ones, against the
+ * direct ones
  *
  * The kernels (winograd.h) on their own, for shapes the network does not
  * send them (1 and 3 input channels, odd sizes, a single pixel, rows of
  * more than 16 tiles), against a plain loop in double (for the fused up +
- * conv: the upsampled image, then that loop): max |a - b| <= 1e-4 max |b|,
+ * conv: the upsampled image, then that loop; for stride 2: the loop with
+ * no padding before, as 'same' on even sizes and 'valid' on odd ones,
+ * and 0 past the input): max |a - b| <= 1e-4 max |b|,
  * with each activation, with and without a folded bn. Then
  * networks that only infer, Winograd on and off (conv2d_set_winograd):
  * the same bound; the output for one image the same bits whether it is
@@ -30,21 +33,33 @@ static float rnd(double lo, double hi)
 	return (float)(lo + (hi - lo) * rng_uniform(&r));
 }
 
-/* y (OC, n, h, w) = the 'same' 3x3 conv of x (C, n, h, w), + bias, act,
- * then * scale + shift when scale is not NULL. */
-static void conv_ref(const float *x, const float *w, int c, int oc, int n, int h, int wd,
-                     const struct depi *ep, float *y)
+/* Random inputs x, weights wt, and bias, bn scale and shift par (3, OC). */
+static void fill(float *x, size_t nx, float *wt, long nw, float *par, int oc)
 {
-	long hw = (long)h * wd;
+	for (size_t i = 0; i < nx; i++)
+		x[i] = rnd(-1, 1);
+	for (long i = 0; i < nw; i++)
+		wt[i] = rnd(-0.5, 0.5);
+	for (int o = 0; o < 3 * oc; o++)
+		par[o] = o < oc ? rnd(-0.3, 0.3) : o < 2 * oc ? rnd(0.5, 2) : rnd(-1, 1);
+}
+
+/* y (OC, n, oh, ow) = the 3x3 conv of x (C, n, h, w) at stride st with
+ * padding before pad, + bias, act, then * scale + shift when scale is
+ * not NULL. */
+static void conv_ref_s(const float *x, const float *w, int c, int oc, int n, int h, int wd,
+                       int st, int pad, int oh, int ow, const struct depi *ep, float *y)
+{
+	long hw = (long)h * wd, ohw = (long)oh * ow;
 	for (int o = 0; o < oc; o++)
 	for (int m = 0; m < n; m++)
-	for (int i = 0; i < h; i++)
-	for (int j = 0; j < wd; j++) {
+	for (int i = 0; i < oh; i++)
+	for (int j = 0; j < ow; j++) {
 		double s = ep->bias[o];
 		for (int ci = 0; ci < c; ci++)
 		for (int ki = 0; ki < 3; ki++)
 		for (int kj = 0; kj < 3; kj++) {
-			int ii = i + ki - 1, jj = j + kj - 1;
+			int ii = st * i + ki - pad, jj = st * j + kj - pad;
 			if (ii >= 0 && ii < h && jj >= 0 && jj < wd)
 				s += (double)w[((o * c + ci) * 3 + ki) * 3 + kj] *
 				     x[((long)ci * n + m) * hw + (long)ii * wd + jj];
@@ -55,8 +70,15 @@ static void conv_ref(const float *x, const float *w, int c, int oc, int n, int h
 			s = 1 / (1 + exp(-s));
 		if (ep->scale)
 			s = s * ep->scale[o] + ep->shift[o];
-		y[((long)o * n + m) * hw + (long)i * wd + j] = (float)s;
+		y[((long)o * n + m) * ohw + (long)i * ow + j] = (float)s;
 	}
+}
+
+/* The 'same' stride-1 conv. */
+static void conv_ref(const float *x, const float *w, int c, int oc, int n, int h, int wd,
+                     const struct depi *ep, float *y)
+{
+	conv_ref_s(x, w, c, oc, n, h, wd, 1, 1, h, wd, ep, y);
 }
 
 static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
@@ -68,12 +90,7 @@ static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
 	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
 	float *u = malloc(sizeof *u * wino_wfloats(c, oc));
 	float *s = malloc(sizeof *s * wino_scratch(c, h, w));
-	for (size_t i = 0; i < nx; i++)
-		x[i] = rnd(-1, 1);
-	for (long i = 0; i < (long)oc * c * 9; i++)
-		wt[i] = rnd(-0.5, 0.5);
-	for (int o = 0; o < 3 * oc; o++)
-		par[o] = o < oc ? rnd(-0.3, 0.3) : o < 2 * oc ? rnd(0.5, 2) : rnd(-1, 1);
+	fill(x, nx, wt, (long)oc * c * 9, par, oc);
 	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
 	conv_ref(x, wt, c, oc, n, h, w, &ep, yr);
 	wino_weights(wt, c, oc, u);
@@ -99,16 +116,11 @@ static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
 	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
 	float *u = malloc(sizeof *u * wup_wfloats(c, oc));
 	float *s = malloc(sizeof *s * wup_scratch(c, h, w));
-	for (size_t i = 0; i < nx; i++)
-		x[i] = rnd(-1, 1);
+	fill(x, nx, wt, (long)oc * c * 9, par, oc);
 	for (long p = 0; p < (long)c * n; p++)
 	for (int i = 0; i < 2 * h; i++)
 	for (int j = 0; j < 2 * w; j++)
 		xu[p * hw4 + (long)i * 2 * w + j] = x[p * hw + (long)(i / 2) * w + j / 2];
-	for (long i = 0; i < (long)oc * c * 9; i++)
-		wt[i] = rnd(-0.5, 0.5);
-	for (int o = 0; o < 3 * oc; o++)
-		par[o] = o < oc ? rnd(-0.3, 0.3) : o < 2 * oc ? rnd(0.5, 2) : rnd(-1, 1);
 	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
 	conv_ref(xu, wt, c, oc, n, 2 * h, 2 * w, &ep, yr);
 	wup_weights(wt, c, oc, u);
@@ -120,6 +132,31 @@ static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
 	CHECKF(d <= TOL * sc, "up %d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
 	       c, oc, h, w, n, act, bn, d, sc);
 	free(x), free(xu), free(wt), free(par), free(y), free(yr), free(u), free(s);
+}
+
+/* The same for stride 2: output oh x ow of an h x w input. */
+static void s2_check(int c, int oc, int h, int w, int oh, int ow, int n, int act, int bn)
+{
+	long hw = (long)h * w;
+	size_t nx = (size_t)c * n * hw, ny = (size_t)oc * n * oh * ow;
+	float *x = malloc(sizeof *x * nx), *wt = malloc(sizeof *wt * (size_t)oc * c * 9);
+	float *par = malloc(sizeof *par * 3 * (size_t)oc);
+	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
+	float *u = malloc(sizeof *u * ws2_wfloats(c, oc));
+	float *s = malloc(sizeof *s * ws2_scratch(c, oh, ow));
+	CHECK(ws2_ok(3, 2, 0, 0, oh, ow));
+	fill(x, nx, wt, (long)oc * c * 9, par, oc);
+	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
+	conv_ref_s(x, wt, c, oc, n, h, w, 2, 0, oh, ow, &ep, yr);
+	ws2_weights(wt, c, oc, u);
+	for (size_t i = 0; i < ny; i++)
+		y[i] = NAN;
+	for (int m = 0; m < n; m++)
+		ws2_run(u, x, c, oc, n, h, w, oh, ow, m, y, &ep, s);
+	double sc, d = maxdiff(y, yr, ny, &sc);
+	CHECKF(d <= TOL * sc, "s2 %d->%d %dx%d -> %dx%d n %d act %d bn %d: max diff %g, max %g",
+	       c, oc, h, w, oh, ow, n, act, bn, d, sc);
+	free(x), free(wt), free(par), free(y), free(yr), free(u), free(s);
 }
 
 /* A net of SPEC with random parameters and bn statistics. */
@@ -209,6 +246,20 @@ int main(void)
 	up_check(16, 7, 35, 33, 1, ACT_RELU, 1);
 	up_check(8, 8, 2, 40, 1, ACT_SIGMOID, 1);
 	up_check(8, 8, 6, 1, 1, ACT_RELU, 0);
+	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
+		for (int bn = 0; bn < 2; bn++) {
+			s2_check(1, 1, 6, 8, 3, 4, 1, act, bn);
+			s2_check(8, 8, 10, 14, 5, 7, 3, act, bn);
+			s2_check(32, 32, 32, 32, 16, 16, 3, act, bn);
+			s2_check(48, 32, 9, 11, 4, 5, 1, act, bn);   /* 'valid' */
+		}
+	}
+	s2_check(5, 9, 2, 2, 1, 1, 2, ACT_NONE, 0);
+	s2_check(3, 5, 3, 3, 1, 1, 1, ACT_NONE, 1);     /* 'valid', one output */
+	s2_check(16, 7, 70, 66, 35, 33, 1, ACT_RELU, 1);   /* 17 tiles a row */
+	s2_check(8, 8, 4, 80, 2, 40, 1, ACT_SIGMOID, 1);   /* 20 tiles, one row */
+	s2_check(8, 8, 12, 2, 6, 1, 1, ACT_RELU, 0);
+	s2_check(8, 8, 7, 130, 3, 64, 1, ACT_RELU, 0);     /* 32 tiles a row */
 
 	/* seed-best's shape: the 32->32 conv at 16x16 with a folded bn */
 	net_check("conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid", 3, 32, 32);
@@ -220,5 +271,10 @@ int main(void)
 	net_check("conv32,up,conv32,conv3k1:sigmoid", 3, 10, 14);
 	net_check("conv48,up,conv32:linear,bn,conv3k1:sigmoid", 3, 5, 7);
 	net_check("conv32s2,up,conv32:sigmoid,conv3k1:linear", 8, 18, 22);
+	/* stride 2: 'same' on even sizes, and odd ones (padding before: not
+	 * on ws2), 'valid' */
+	net_check("conv16s2,bn,conv8:linear", 8, 14, 18);
+	net_check("conv16s2,conv8s2:linear,bn", 8, 11, 12);
+	net_check("conv16k3s2:valid,conv8:linear", 12, 13, 10);
 	CHECK_DONE();
 }
