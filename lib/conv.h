@@ -43,10 +43,13 @@ void conv2d_set_direct(int on);
 
 /* 0 keeps every convolution off the Winograd kernels (winograd.h), 1
  * (the default unless CAE_NO_WINOGRAD=1 is in the environment) lets
- * inference passes use them for the stride-1 3x3 'same' ones with enough
- * input channels (conv2d.c). For comparisons; may be switched between
+ * inference passes use them for the 3x3 ones they fit with enough input
+ * channels (conv2d.c). For comparisons; may be switched between
  * passes. */
 void conv2d_set_winograd(int on);
+/* How many times the two above were called: weights prepared for
+ * inference (layer.h) under other settings are stale. */
+unsigned conv2d_modes(void);
 
 /* The implementation of layer i of a: def (the ops of its kind), or a
  * variant of it that computes the same together with its neighbour.

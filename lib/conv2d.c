@@ -83,10 +83,12 @@ static void make_plan(const struct layer *l, struct cplan *p, int dx)
 }
 
 static int direct_mode = -1;   /* -1: not yet read from the environment */
+static unsigned mode_changes;
 
 void conv2d_set_direct(int on)
 {
 	direct_mode = on;
+	mode_changes++;
 }
 
 static int wino_mode = -1;
@@ -94,6 +96,12 @@ static int wino_mode = -1;
 void conv2d_set_winograd(int on)
 {
 	wino_mode = on;
+	mode_changes++;
+}
+
+unsigned conv2d_modes(void)
+{
+	return mode_changes;
 }
 
 /* Fewer input channels than this stay on the direct kernels: there the

@@ -62,7 +62,10 @@ struct net {
 	int micro;                         /* images per micro-batch, 0: off */
 	int nmicro;                        /* threads with micro buffers */
 	float **mbuf;                      /* theirs, see micro_forward() */
-	float *ymicro;                     /* yint of micro_forward() */
+	float *ymicro;                     /* yint after micro_forward() */
+	float *prepared;                   /* parameters and state the layers
+	                                    * were last prepared from */
+	unsigned prep_modes;               /* and conv2d_modes() then */
 	struct nn_ws ws;
 };
 
@@ -188,6 +191,7 @@ void net_free(struct net *net)
 		free(net->mbuf[t]);
 	free(net->mbuf);
 	free(net->ymicro);
+	free(net->prepared);
 	free(net->ws.part);
 	free(net->params);
 	free(net->grads);
@@ -485,7 +489,7 @@ static void micro_ensure(struct net *net)
 		die("out of memory for batches of %d images", net->max_batch);
 }
 
-struct micro { struct net *net; const float *x; float *yint; int n; };
+struct micro { struct net *net; const float *x; int n; };
 
 /* Micro-batch i through every layer, on frozen copies of the layers. */
 static void micro_item(void *ctx, long i, int worker)
@@ -525,9 +529,6 @@ static void micro_item(void *ctx, long i, int worker)
 	const struct layer *l = &net->l[net->nl - 1];
 	long ohw = (long)l->oh * l->ow;
 	cnhw_to_nchw(cur, net->out + (long)m0 * l->oc * ohw, m, l->oc, ohw);
-	for (int c = 0; c < l->oc; c++)   /* and (C',N,H',W') for net_loss */
-		memcpy(mj->yint + ((long)c * mj->n + m0) * ohw, cur + (long)c * m * ohw,
-		       sizeof *cur * (size_t)(m * ohw));
 }
 
 static void prepare_item(void *ctx, long i, int worker)
@@ -537,14 +538,32 @@ static void prepare_item(void *ctx, long i, int worker)
 		net->l[i].ops->prepare(&net->l[i]);
 }
 
+/* Prepares the layers, unless their parameters, state and the conv modes
+ * are those they were last prepared from (a comparison costs a fraction
+ * of a preparation). */
+static void prepare(struct net *net)
+{
+	size_t np = net->np, ns = net->ns;
+	if (net->prepared && net->prep_modes == conv2d_modes() &&
+	    !memcmp(net->prepared, net->params, sizeof(float) * np) &&
+	    !memcmp(net->prepared + np, net->state, sizeof(float) * ns))
+		return;
+	par_for(net->nl, prepare_item, net);   /* layers write their own save */
+	if (!net->prepared && !(net->prepared = zalloc(np + ns, sizeof(float))))
+		die("out of memory");
+	memcpy(net->prepared, net->params, sizeof(float) * np);
+	memcpy(net->prepared + np, net->state, sizeof(float) * ns);
+	net->prep_modes = conv2d_modes();
+}
+
 /* Inference of a network that keeps no activations, depth first. */
 static void micro_forward(struct net *net, const float *x, int n)
 {
 	micro_ensure(net);
-	par_for(net->nl, prepare_item, net);   /* layers write their own save */
-	struct micro mj = { net, x, net->ymicro, n };
+	prepare(net);
+	struct micro mj = { net, x, n };
 	par_for((n + net->micro - 1) / net->micro, micro_item, &mj);
-	net->yint = net->ymicro;
+	net->yint = NULL;   /* net_loss() makes it from out when asked */
 }
 
 const float *net_forward(struct net *net, const float *x, int n, int training)
@@ -593,6 +612,10 @@ double net_loss(struct net *net, const float *target, int n, int loss)
 	const struct layer *l = &net->l[net->nl - 1];
 	if (n != net->n_fwd)
 		return -1;
+	if (!net->yint) {   /* after micro_forward() */
+		nchw_to_cnhw(net->out, net->ymicro, n, l->oc, (long)l->oh * l->ow);
+		net->yint = net->ymicro;
+	}
 	return loss_eval(net->yint, target, n, l->oc, (long)l->oh * l->ow,
 	                 loss, 0, NULL, net->part);
 }

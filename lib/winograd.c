@@ -99,7 +99,7 @@ static int tile_setup(int th, int tw, long n, long tp, float *v, __m512i *even,
 	}
 	*even = _mm512_loadu_si512(ie);
 	*odd = _mm512_loadu_si512(io);
-	for (long i = 0; i < n; i++)
+	for (long i = 0; tp > (long)th * tw && i < n; i++)
 		memset(v + i * tp + (long)th * tw, 0, sizeof *v * (size_t)(tp - (long)th * tw));
 	return pair;
 }
