@@ -587,11 +587,89 @@ static void s2_patches(const float *x, int h, int w, int th, int tw, long ds, fl
 }
 
 /* V (25, C, tp) of one image: plane c of x at x + c * cs. */
+/* T on the columns of the patches d[r][s] of 16 tiles, in place. */
+static inline __attribute__((always_inline)) void s2_cols(__m512 *d)
+{
+	__m512 d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4];
+	d[0] = _mm512_sub_ps(d0, d2);
+	d[1] = d2;
+	d[2] = _mm512_sub_ps(d4, d2);
+	d[3] = d1;
+	d[4] = d3;
+}
+
+/* T on the rows of the column-transformed e[r][k], into V from o. */
+static inline __attribute__((always_inline)) void s2_rows(__m512 e[5][5], float *o, long vs)
+{
+	#pragma GCC unroll 5
+	for (int k = 0; k < 5; k++) {
+		_mm512_storeu_ps(o + k * vs, _mm512_sub_ps(e[0][k], e[2][k]));
+		_mm512_storeu_ps(o + (5 + k) * vs, e[2][k]);
+		_mm512_storeu_ps(o + (10 + k) * vs, _mm512_sub_ps(e[4][k], e[2][k]));
+		_mm512_storeu_ps(o + (15 + k) * vs, e[1][k]);
+		_mm512_storeu_ps(o + (20 + k) * vs, e[3][k]);
+	}
+}
+
+/* Samples s = 0 .. 4 of 16 tiles into v: lanes 0-7 those of the tiles
+ * from column ca of row ya (lane l: column ca + 4 l + s), lanes 8-15
+ * from column cb of row yb; 0 outside the plane x (h, w). */
+static inline __attribute__((always_inline)) void s2_row16(
+	const float *x, int h, int w, int ya, long ca, int yb, long cb, const __m512i *ix,
+	__m512 *v)
+{
+	__m512 z = _mm512_setzero_ps(), a0 = z, a1 = z, b0 = z, b1 = z;
+	float la = 0, lb = 0;   /* column 32 on: s = 4 of lanes 7 and 15 */
+	if (ya < h) {
+		const float *p = x + (long)ya * w + ca;
+		a0 = _mm512_maskz_loadu_ps(lanes(w - ca), p);
+		a1 = _mm512_maskz_loadu_ps(lanes(w - ca - 16), p + 16);
+		la = ca + 32 < w ? p[32] : 0;
+	}
+	if (yb < h) {
+		const float *p = x + (long)yb * w + cb;
+		b0 = _mm512_maskz_loadu_ps(lanes(w - cb), p);
+		b1 = _mm512_maskz_loadu_ps(lanes(w - cb - 16), p + 16);
+		lb = cb + 32 < w ? p[32] : 0;
+	}
+	#pragma GCC unroll 4
+	for (int s = 0; s < 4; s++)
+		v[s] = _mm512_shuffle_f32x4(_mm512_permutex2var_ps(a0, ix[s], a1),
+		                            _mm512_permutex2var_ps(b0, ix[s], b1),
+		                            _MM_SHUFFLE(1, 0, 1, 0));
+	__m512 v4 = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(z),
+	                                                    _mm512_castps_si512(v[0]), 1));
+	v4 = _mm512_mask_blend_ps(0x0080, v4, _mm512_set1_ps(la));
+	v[4] = _mm512_mask_blend_ps(0x8000, v4, _mm512_set1_ps(lb));
+}
+
+/* V (25, C, tp) of one image: plane c of x at x + c * cs. Rows of 8 tiles
+ * (CIFAR's 32x32 inputs) take two tile rows to a vector, rows of a
+ * multiple of 16 tiles 16 of one; both straight from the input. Other
+ * widths go through D (s2_patches). */
 static void s2_in_transform(const float *x, long cs, int cin, int h, int w, int oh, int ow,
                             long tp, float *d, float *v)
 {
 	int th = (oh + 1) / 2, tw = (ow + 1) / 2;
 	long vs = (long)cin * tp, ds = tp + 16;
+	__m512i ix[4];
+	for (int s = 0; s < 4; s++)
+		ix[s] = _mm512_loadu_si512(S4[s]);
+	if (tw == 8 || tw % 16 == 0) {
+		for (int c = 0; c < cin; c++)
+		for (long t0 = 0; t0 < tp; t0 += 16) {
+			int ti = (int)(t0 / tw), ya = 4 * ti, yb = tw == 8 ? ya + 4 : ya;
+			long ca = 4 * (t0 % tw), cb = tw == 8 ? ca : ca + 32;
+			__m512 e[5][5];
+			#pragma GCC unroll 5
+			for (int r = 0; r < 5; r++) {
+				s2_row16(x + c * cs, h, w, ya + r, ca, yb + r, cb, ix, e[r]);
+				s2_cols(e[r]);
+			}
+			s2_rows(e, v + (long)c * tp + t0, vs);
+		}
+		return;
+	}
 	/* tiles past th tw: 0 until the first channel's spill */
 	memset(d, 0, sizeof *d * 25 * (size_t)ds);
 	for (int c = 0; c < cin; c++) {
@@ -599,24 +677,13 @@ static void s2_in_transform(const float *x, long cs, int cin, int h, int w, int 
 		for (long j = 0; j < tp; j += 16) {
 			__m512 e[5][5];
 			#pragma GCC unroll 5
-			for (int r = 0; r < 5; r++) {   /* T on the columns */
-				const float *dr = d + 5 * r * ds + j;
-				__m512 d0 = _mm512_loadu_ps(dr), d2 = _mm512_loadu_ps(dr + 2 * ds);
-				e[r][0] = _mm512_sub_ps(d0, d2);
-				e[r][1] = d2;
-				e[r][2] = _mm512_sub_ps(_mm512_loadu_ps(dr + 4 * ds), d2);
-				e[r][3] = _mm512_loadu_ps(dr + ds);
-				e[r][4] = _mm512_loadu_ps(dr + 3 * ds);
+			for (int r = 0; r < 5; r++) {
+				#pragma GCC unroll 5
+				for (int s = 0; s < 5; s++)
+					e[r][s] = _mm512_loadu_ps(d + (5 * r + s) * ds + j);
+				s2_cols(e[r]);
 			}
-			float *o = v + (long)c * tp + j;
-			#pragma GCC unroll 5
-			for (int k = 0; k < 5; k++) {   /* and on the rows */
-				_mm512_storeu_ps(o + k * vs, _mm512_sub_ps(e[0][k], e[2][k]));
-				_mm512_storeu_ps(o + (5 + k) * vs, e[2][k]);
-				_mm512_storeu_ps(o + (10 + k) * vs, _mm512_sub_ps(e[4][k], e[2][k]));
-				_mm512_storeu_ps(o + (15 + k) * vs, e[1][k]);
-				_mm512_storeu_ps(o + (20 + k) * vs, e[3][k]);
-			}
+			s2_rows(e, v + (long)c * tp + j, vs);
 		}
 	}
 }

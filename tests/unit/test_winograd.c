@@ -260,6 +260,7 @@ int main(void)
 	s2_check(8, 8, 4, 80, 2, 40, 1, ACT_SIGMOID, 1);   /* 20 tiles, one row */
 	s2_check(8, 8, 12, 2, 6, 1, 1, ACT_RELU, 0);
 	s2_check(8, 8, 7, 130, 3, 64, 1, ACT_RELU, 0);     /* 32 tiles a row */
+	s2_check(8, 8, 34, 33, 17, 16, 1, ACT_NONE, 0);    /* 8 tiles, column 32 */
 
 	/* seed-best's shape: the 32->32 conv at 16x16 with a folded bn */
 	net_check("conv32,bn,conv32s2,conv32,bn,up,conv32,bn,conv3k1:sigmoid", 3, 32, 32);
