@@ -243,10 +243,12 @@ static void scatter(const float *t, long tp, int h, int w, float *y)
 			__mmask16 m = lanes(tw - j0);
 			__m512 a = _mm512_maskz_loadu_ps(m, t0 + j0);
 			__m512 b = _mm512_maskz_loadu_ps(m, t1 + j0);
+			/* (stores of nothing are slow on some CPUs) */
 			_mm512_mask_storeu_ps(yr + 2 * j0, lanes(w - 2 * j0),
 			                      _mm512_permutex2var_ps(a, lo, b));
-			_mm512_mask_storeu_ps(yr + 2 * j0 + 16, lanes(w - 2 * j0 - 16),
-			                      _mm512_permutex2var_ps(a, hi, b));
+			if (w - 2 * j0 > 16)
+				_mm512_mask_storeu_ps(yr + 2 * j0 + 16, lanes(w - 2 * j0 - 16),
+				                      _mm512_permutex2var_ps(a, hi, b));
 		}
 	}
 }
@@ -426,19 +428,24 @@ static void up_scatter(const float *t, long tp, int h, int w, float *y)
 			__m512 pc = _mm512_maskz_loadu_ps(m, t0 + tp + j0);
 			__m512 pd = _mm512_maskz_loadu_ps(m, t1 + tp + j0);
 			__m512d ab0 = _mm512_castps_pd(_mm512_permutex2var_ps(pa, lo, pb));
-			__m512d ab1 = _mm512_castps_pd(_mm512_permutex2var_ps(pa, hi, pb));
 			__m512d cd0 = _mm512_castps_pd(_mm512_permutex2var_ps(pc, lo, pd));
-			__m512d cd1 = _mm512_castps_pd(_mm512_permutex2var_ps(pc, hi, pd));
 			float *o = yr + 4 * j0;
 			long left = w2 - 4L * j0;
+			/* (stores of nothing are slow on some CPUs) */
 			_mm512_mask_storeu_ps(o, lanes(left),
 				_mm512_castpd_ps(_mm512_permutex2var_pd(ab0, plo, cd0)));
-			_mm512_mask_storeu_ps(o + 16, lanes(left - 16),
-				_mm512_castpd_ps(_mm512_permutex2var_pd(ab0, phi, cd0)));
-			_mm512_mask_storeu_ps(o + 32, lanes(left - 32),
-				_mm512_castpd_ps(_mm512_permutex2var_pd(ab1, plo, cd1)));
-			_mm512_mask_storeu_ps(o + 48, lanes(left - 48),
-				_mm512_castpd_ps(_mm512_permutex2var_pd(ab1, phi, cd1)));
+			if (left > 16)
+				_mm512_mask_storeu_ps(o + 16, lanes(left - 16),
+					_mm512_castpd_ps(_mm512_permutex2var_pd(ab0, phi, cd0)));
+			if (left > 32) {
+				__m512d ab1 = _mm512_castps_pd(_mm512_permutex2var_ps(pa, hi, pb));
+				__m512d cd1 = _mm512_castps_pd(_mm512_permutex2var_ps(pc, hi, pd));
+				_mm512_mask_storeu_ps(o + 32, lanes(left - 32),
+					_mm512_castpd_ps(_mm512_permutex2var_pd(ab1, plo, cd1)));
+				if (left > 48)
+					_mm512_mask_storeu_ps(o + 48, lanes(left - 48),
+						_mm512_castpd_ps(_mm512_permutex2var_pd(ab1, phi, cd1)));
+			}
 		}
 	}
 }
