@@ -29,7 +29,8 @@
  * WINO_MIN_CIN input channels with Winograd F(2x2,3x3), and those after
  * an upsampling with enough channels (WINO_UP_MIN_*) as four F(2x2,2x2),
  * one per output phase, and stride-2 3x3 convs with no padding before
- * as F(2x2,2x2) on their input's even samples (ws2), image by image
+ * as F(2x2,2x2) on their input's even samples (ws2), image by image;
+ * stride-1 ones on planes 16 or 32 wide take F(4x4,3x3) (w4_ok)
  * (winograd.h), in a network that has trained as in one that has not,
  * so that both give the same bits;
  * CAE_NO_WINOGRAD=1 keeps them direct. Training passes never use it.
@@ -125,6 +126,23 @@ unsigned conv2d_modes(void)
  * 1.00, 16 1.17, 32 1.43, 64 1.34). */
 #define WINO_S2_MIN_CIN 8
 
+static int is_w4(const struct layer *l);
+
+/* Floats of its transformed weights and of its scratch per thread. */
+static size_t wino_wn(const struct layer *l)
+{
+	return is_up(l) ? wup_wfloats(l->ic, l->oc) :
+	       l->s.stride == 2 ? ws2_wfloats(l->ic, l->oc) :
+	       is_w4(l) ? w4_wfloats(l->ic, l->oc) : wino_wfloats(l->ic, l->oc);
+}
+
+static size_t wino_sn(const struct layer *l)
+{
+	return is_up(l) ? wup_scratch(l->ic, l->ih / 2, l->iw / 2) :
+	       l->s.stride == 2 ? ws2_scratch(l->ic, l->oh, l->ow) :
+	       is_w4(l) ? w4_scratch(l->ic, l->ih, l->iw) : wino_scratch(l->ic, l->ih, l->iw);
+}
+
 /* Whether layer l runs on the Winograd kernels in inference, whatever the
  * mode. */
 static int wino_fits(const struct layer *l)
@@ -139,22 +157,16 @@ static int wino_fits(const struct layer *l)
 	if (is_up(l))
 		return l->ic >= WINO_UP_MIN_CIN && l->oc >= WINO_UP_MIN_COUT &&
 		       wup_scratch(l->ic, l->ih / 2, l->iw / 2) <= WINO_MAX_SCRATCH;
-	return wino_scratch(l->ic, l->ih, l->iw) <= WINO_MAX_SCRATCH;
+	return wino_sn(l) <= WINO_MAX_SCRATCH;
 }
 
-/* Floats of its transformed weights and of its scratch per thread. */
-static size_t wino_wn(const struct layer *l)
+/* A stride-1 one (wino_fits) on F(4x4,3x3). */
+static int is_w4(const struct layer *l)
 {
-	return is_up(l) ? wup_wfloats(l->ic, l->oc) :
-	       l->s.stride == 2 ? ws2_wfloats(l->ic, l->oc) : wino_wfloats(l->ic, l->oc);
+	return !is_up(l) && l->s.stride == 1 && w4_ok(l->ih, l->iw);
 }
 
-static size_t wino_sn(const struct layer *l)
-{
-	return is_up(l) ? wup_scratch(l->ic, l->ih / 2, l->iw / 2) :
-	       l->s.stride == 2 ? ws2_scratch(l->ic, l->oh, l->ow) :
-	       wino_scratch(l->ic, l->ih, l->iw);
-}
+
 
 /* Whether this inference pass of l runs on them. */
 static int use_wino(const struct layer *l)
@@ -431,6 +443,9 @@ static void wino_item(void *ctx, long i, int worker)
 	else if (l->s.stride == 2)
 		ws2_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih, l->iw, l->oh, l->ow, (int)i,
 		        jb->out, &jb->ep, l->ws->cols[worker]);
+	else if (is_w4(l))
+		w4_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih, l->iw, (int)i, jb->out, &jb->ep,
+		       l->ws->cols[worker]);
 	else
 		wino_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih, l->iw, (int)i, jb->out,
 		         &jb->ep, l->ws->cols[worker]);
@@ -463,6 +478,8 @@ static const float *wino_u(struct layer *l, const struct job *jb, int write)
 		wup_weights(l->p, l->ic, l->oc, u);
 	else if (write && l->s.stride == 2)
 		ws2_weights(l->p, l->ic, l->oc, u);
+	else if (write && is_w4(l))
+		w4_weights(l->p, l->ic, l->oc, u);
 	else if (write)
 		wino_weights(l->p, l->ic, l->oc, u);
 	return u;
@@ -492,7 +509,8 @@ static void conv_forward(struct layer *l, const float *x /* (C,N,H,W) */,
 			double t = (double)((l->ih / 2 + 1) / 2) * ((l->iw / 2 + 1) / 2);
 			work = 2.0 * 36 * l->oc * l->ic * n * t;
 		} else {
-			work = 2.0 * (l->s.stride == 2 ? 25 : 16) * l->oc * l->ic * n * tiles_of(l);
+			work = 2.0 * (l->s.stride == 2 ? 25 : is_w4(l) ? 9 : 16) * l->oc * l->ic * n *
+			       tiles_of(l);
 		}
 		jb.af = wino_u(l, &jb, write);
 		par_for_w(n, work, wino_item, &jb);

@@ -208,6 +208,16 @@ static void mproduct(int cin, const float *u, const float *v, long tp, float *mo
 	}
 }
 
+/* M (np, 8, tp) of output block ob: M[xi] = U[xi] (8 of nob * 8, C)
+ * times V[xi] (C, tp), for the np positions of a transform. */
+static void products(int np, int cin, int nob, int ob, const float *u, const float *v,
+                     long tp, float *mo)
+{
+	for (int xi = 0; xi < np; xi++)
+		mproduct(cin, u + ((long)xi * nob + ob) * cin * 8, v + (long)xi * cin * tp, tp,
+		         mo + (long)xi * 8 * tp);
+}
+
 /* The sums t (4, tp) of one channel, the outputs (r, c) of each tile in
  * row 2 r + c, from its M (16 rows of stride ms). */
 static void out_transform(const float *mo, long ms, long tp, float *t)
@@ -262,9 +272,7 @@ void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, i
 	float *v = scratch, *mo = v + 16 * (long)cin * tp, *t = mo + 16 * 8 * tp;
 	in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
 	for (int ob = 0; ob < nob; ob++) {
-		for (int xi = 0; xi < 16; xi++)
-			mproduct(cin, u + ((long)xi * nob + ob) * cin * 8, v + (long)xi * cin * tp,
-			         tp, mo + (long)xi * 8 * tp);
+		products(16, cin, nob, ob, u, v, tp, mo);
 		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
 			int o = ob * 8 + i;
 			out_transform(mo + (long)i * tp, 8 * tp, tp, t);
@@ -459,9 +467,7 @@ void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
 	up_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
 	for (int ob = 0; ob < nob; ob++) {
-		for (int qx = 0; qx < 36; qx++)
-			mproduct(cin, u + ((long)qx * nob + ob) * cin * 8, v + qx * vs, tp,
-			         mo + qx * ms);
+		products(36, cin, nob, ob, u, v, tp, mo);
 		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
 			int o = ob * 8 + i;
 			for (int q = 0; q < 4; q++)
@@ -724,15 +730,258 @@ void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 	float *d = scratch, *v = d + 25 * (tp + 16), *mo = v + 25 * vs, *t = mo + 25 * ms;
 	s2_in_transform(x + m * hw, (long)n * hw, cin, h, w, oh, ow, tp, d, v);
 	for (int ob = 0; ob < nob; ob++) {
-		for (int xi = 0; xi < 25; xi++)
-			mproduct(cin, u + ((long)xi * nob + ob) * cin * 8, v + xi * vs, tp,
-			         mo + xi * ms);
+		products(25, cin, nob, ob, u, v, tp, mo);
 		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
 			int o = ob * 8 + i;
 			s2_out_transform(mo + i * tp, ms, tp, t);
 			if (ep)
 				dconv_epilogue(ep, o, t, 4 * tp);
 			scatter(t, tp, oh, ow, y + ((long)o * n + m) * ohw);
+		}
+	}
+}
+
+/* F(4x4,3x3) for stride-1 3x3 'same' convs on planes 16 or 32 wide
+ * (winograd.h), with the points 0, +-1, +-2 and infinity:
+ *     B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+ *            0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1],
+ *     G   = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6;
+ *            1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1],
+ *     A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1],
+ * xi = 6 i + j. Tile (ti, tj) reads input rows 4 ti - 1 .. 4 ti + 4 and
+ * columns 4 tj - 1 .. 4 tj + 4. A vector holds 16 tiles: four tile rows of
+ * a 16-wide plane, two of a 32-wide one. V (36, C, tp), M (36, 8, tp),
+ * sums (16, tp). */
+
+int w4_ok(int h, int w)
+{
+	return h > 0 && h % 4 == 0 && (w == 16 || w == 32);
+}
+
+size_t w4_wfloats(int cin, int cout)
+{
+	return (size_t)36 * ob_count(cout) * 8 * cin;
+}
+
+size_t w4_scratch(int cin, int h, int w)
+{
+	long tp = ((long)(h / 4) * (w / 4) + 15) & ~15L;
+	return (size_t)(36 * (cin + 8) * tp + 16 * tp);
+}
+
+void w4_weights(const float *w, int cin, int cout, float *u)
+{
+	static const double G[6][3] = {
+		{ 1 / 4.0, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 },
+		{ 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 },
+	};
+	int nob = ob_count(cout);
+	for (int o = 0; o < nob * 8; o++)
+	for (int c = 0; c < cin; c++) {
+		double g[3][3] = { { 0 } }, t[6][3] = { { 0 } }, v[6][6] = { { 0 } };
+		if (o < cout)
+			for (int i = 0; i < 9; i++)
+				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
+		for (int i = 0; i < 6; i++)     /* G g */
+		for (int j = 0; j < 3; j++)
+		for (int k = 0; k < 3; k++)
+			t[i][j] += G[i][k] * g[k][j];
+		for (int i = 0; i < 6; i++)     /* (G g) G^T */
+		for (int j = 0; j < 6; j++)
+		for (int k = 0; k < 3; k++)
+			v[i][j] += t[i][k] * G[j][k];
+		int ob = o / 8;
+		for (int xi = 0; xi < 36; xi++)
+			u[(((long)xi * nob + ob) * cin + c) * 8 + o % 8] = (float)v[xi / 6][xi % 6];
+	}
+}
+
+/* B^T d, six vectors. */
+static inline __attribute__((always_inline)) void bt6(__m512 *d)
+{
+	const __m512 k2 = _mm512_set1_ps(2), k4 = _mm512_set1_ps(4), k5 = _mm512_set1_ps(5);
+	__m512 t1 = _mm512_fnmadd_ps(k4, d[2], d[4]), t2 = _mm512_fnmadd_ps(k4, d[1], d[3]);
+	__m512 t3 = _mm512_sub_ps(d[4], d[2]), t4 = _mm512_mul_ps(k2, _mm512_sub_ps(d[3], d[1]));
+	__m512 o0 = _mm512_fmadd_ps(k4, d[0], _mm512_fnmadd_ps(k5, d[2], d[4]));
+	__m512 o5 = _mm512_fmadd_ps(k4, d[1], _mm512_fnmadd_ps(k5, d[3], d[5]));
+	d[0] = o0;
+	d[1] = _mm512_add_ps(t1, t2);
+	d[2] = _mm512_sub_ps(t1, t2);
+	d[3] = _mm512_add_ps(t3, t4);
+	d[4] = _mm512_sub_ps(t3, t4);
+	d[5] = o5;
+}
+
+/* A^T m of six vectors into four. */
+static inline __attribute__((always_inline)) void at6(const __m512 *m, __m512 *o)
+{
+	__m512 p = _mm512_add_ps(m[1], m[2]), q = _mm512_sub_ps(m[1], m[2]);
+	__m512 r = _mm512_add_ps(m[3], m[4]), s = _mm512_sub_ps(m[3], m[4]);
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], p), r);
+	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2), s, q);
+	o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4), r, p);
+	o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8), s, q), m[5]);
+}
+
+/* The six samples s = 0 .. 5 of 16 tiles from one window row r: lanes
+ * of tile row q (k tiles each) from input row y[q], column 4 j - 1 + s of
+ * tile j; 0 outside the plane x (h, w). */
+static inline __attribute__((always_inline)) void w4_row(
+	const float *x, int h, int w, int k, const int *y, const __m512i *ix, __m512 *v)
+{
+	const int nq = 16 / k;
+	__m512 z = _mm512_setzero_ps(), a[4], b[4];
+	float c31[4];   /* k = 8: column 31, s = 4 of lane 7 */
+	#pragma GCC unroll 4
+	for (int q = 0; q < nq; q++) {
+		a[q] = b[q] = z, c31[q] = 0;
+		if (y[q] >= 0 && y[q] < h) {
+			const float *p = x + (long)y[q] * w - 1;   /* from column -1 */
+			a[q] = _mm512_maskz_loadu_ps(0xfffe, p);
+			b[q] = _mm512_maskz_loadu_ps(lanes(w - 15), p + 16);
+			c31[q] = k == 8 ? p[32] : 0;
+		}
+	}
+	#pragma GCC unroll 6
+	for (int s = 0; s < 6; s++) {
+		__m512i idx = ix[s];
+		if (k == 4) {
+			__m512 r = _mm512_permutex2var_ps(a[0], idx, b[0]);
+			r = _mm512_mask_blend_ps(0x00f0, r, _mm512_permutex2var_ps(a[1], idx, b[1]));
+			r = _mm512_mask_blend_ps(0x0f00, r, _mm512_permutex2var_ps(a[2], idx, b[2]));
+			v[s] = _mm512_mask_blend_ps(0xf000, r, _mm512_permutex2var_ps(a[3], idx, b[3]));
+		} else {   /* k = 8: offsets 32, 33 (s = 4, 5 of lane 7) wrap */
+			__m512 r = _mm512_mask_blend_ps(0xff00, _mm512_permutex2var_ps(a[0], idx, b[0]),
+			                                _mm512_permutex2var_ps(a[1], idx, b[1]));
+			if (s == 4) {
+				r = _mm512_mask_blend_ps(0x0080, r, _mm512_set1_ps(c31[0]));
+				r = _mm512_mask_blend_ps(0x8000, r, _mm512_set1_ps(c31[1]));
+			} else if (s == 5) {
+				r = _mm512_mask_blend_ps(0x8080, r, z);
+			}
+			v[s] = r;
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) void w4_in_k(
+	const int k, const float *x, long cs, int cin, int h, int w, long tp, float *v)
+{
+	const int tw = k, nq = 16 / k;
+	long vs = (long)cin * tp, ntiles = (long)(h / 4) * tw;
+	__m512i ix[6];   /* lane l: offset 4 (l mod k) + s in the row */
+	for (int s = 0; s < 6; s++) {
+		int o[16];
+		for (int l = 0; l < 16; l++)
+			o[l] = 4 * (l % k) + s;
+		ix[s] = _mm512_loadu_si512(o);
+	}
+	for (int c = 0; c < cin; c++)
+	for (long t0 = 0; t0 < tp; t0 += 16) {
+		__m512 d[6][6];
+		int ti = (int)(t0 / tw);
+		#pragma GCC unroll 6
+		for (int r = 0; r < 6; r++) {
+			int y[4];
+			#pragma GCC unroll 4
+			for (int q = 0; q < nq; q++)   /* past the last tile row: 0 */
+				y[q] = t0 + (long)q * k < ntiles ? 4 * (ti + q) - 1 + r : h;
+			w4_row(x + c * cs, h, w, k, y, ix, d[r]);
+			bt6(d[r]);
+		}
+		float *o = v + (long)c * tp + t0;
+		#pragma GCC unroll 6
+		for (int j = 0; j < 6; j++) {   /* B^T on the columns of the rows */
+			__m512 col[6];
+			#pragma GCC unroll 6
+			for (int i = 0; i < 6; i++)
+				col[i] = d[i][j];
+			bt6(col);
+			#pragma GCC unroll 6
+			for (int i = 0; i < 6; i++)
+				_mm512_storeu_ps(o + (6 * i + j) * vs, col[i]);
+		}
+	}
+}
+
+/* V (36, C, tp) of one image (w4_ok): plane c of x at x + c * cs. */
+static void w4_in_transform(const float *x, long cs, int cin, int h, int w, long tp,
+                            float *v)
+{
+	if (w == 16)
+		w4_in_k(4, x, cs, cin, h, w, tp, v);
+	else
+		w4_in_k(8, x, cs, cin, h, w, tp, v);
+}
+
+/* The sums t (16, tp) of one channel, output (i, j) of each tile in row
+ * 4 i + j, from its M (36 rows of stride ms). */
+static void w4_out_transform(const float *mo, long ms, long tp, float *t)
+{
+	for (long jj = 0; jj < tp; jj += 16) {
+		__m512 e[4][6];
+		for (int j = 0; j < 6; j++) {   /* A^T on each column */
+			__m512 m[6], o[4];
+			for (int i = 0; i < 6; i++)
+				m[i] = _mm512_loadu_ps(mo + (6 * i + j) * ms + jj);
+			at6(m, o);
+			for (int i = 0; i < 4; i++)
+				e[i][j] = o[i];
+		}
+		for (int i = 0; i < 4; i++) {   /* and on each row */
+			__m512 o[4];
+			at6(e[i], o);
+			for (int j = 0; j < 4; j++)
+				_mm512_storeu_ps(t + (4 * i + j) * tp + jj, o[j]);
+		}
+	}
+}
+
+/* The plane y (h, w) from t (16, tp): an output row's 16 columns from
+ * 4 tiles at lane L0 on, (i, j) of tile L0 + u to column 4 u + j. */
+static void w4_scatter(const float *t, long tp, int h, int w, float *y)
+{
+	int tw = w / 4, k = tw < 16 ? tw : 16, nq = 16 / k, th = h / 4;
+	int ia[16], ib[16];
+	for (int l = 0; l < 16; l++) {
+		ia[l] = l % 4 == 1 ? 16 + l / 4 : l / 4;   /* j = 0 from a, 1 from b */
+		ib[l] = l % 4 == 3 ? 16 + l / 4 : l / 4;   /* j = 2, 3 */
+	}
+	__m512i ja = _mm512_loadu_si512(ia), jb = _mm512_loadu_si512(ib);
+	for (int ti = 0; ti < th; ti++) {
+		long t0 = (long)(ti / nq) * 16;
+		int lane = (ti % nq) * k;
+		for (int i = 0; i < 4; i++) {
+			const float *ti0 = t + (long)(4 * i) * tp + t0;
+			__m512 r0 = _mm512_loadu_ps(ti0), r1 = _mm512_loadu_ps(ti0 + tp);
+			__m512 r2 = _mm512_loadu_ps(ti0 + 2 * tp), r3 = _mm512_loadu_ps(ti0 + 3 * tp);
+			float *yr = y + (long)(4 * ti + i) * w;
+			for (int u0 = 0; u0 < k; u0 += 4) {
+				__m512i off = _mm512_set1_epi32(lane + u0);
+				__m512 a = _mm512_permutex2var_ps(r0, _mm512_add_epi32(ja, off), r1);
+				__m512 b = _mm512_permutex2var_ps(r2, _mm512_add_epi32(jb, off), r3);
+				_mm512_storeu_ps(yr + 4 * u0, _mm512_mask_blend_ps(0xcccc, a, b));
+			}
+		}
+	}
+}
+
+void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+            int m, float *y, const struct depi *ep, float *scratch)
+{
+	long tp = ((long)(h / 4) * (w / 4) + 15) & ~15L, hw = (long)h * w;
+	int nob = ob_count(cout);
+	long vs = (long)cin * tp, ms = 8 * tp;
+	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
+	w4_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
+	for (int ob = 0; ob < nob; ob++) {
+		products(36, cin, nob, ob, u, v, tp, mo);
+		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
+			int o = ob * 8 + i;
+			w4_out_transform(mo + i * tp, ms, tp, t);
+			if (ep)
+				dconv_epilogue(ep, o, t, 16 * tp);
+			w4_scatter(t, tp, h, w, y + ((long)o * n + m) * hw);
 		}
 	}
 }
@@ -756,5 +1005,11 @@ int ws2_ok(int k, int s, int pt, int pl, int oh, int ow) { return 0; }
 void ws2_weights(const float *w, int cin, int cout, float *u) { }
 void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int oh, int ow, int m, float *y, const struct depi *ep, float *scratch) { }
+int w4_ok(int h, int w) { return 0; }
+size_t w4_wfloats(int cin, int cout) { return 0; }
+size_t w4_scratch(int cin, int h, int w) { return 0; }
+void w4_weights(const float *w, int cin, int cout, float *u) { }
+void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+            int m, float *y, const struct depi *ep, float *scratch) { }
 
 #endif

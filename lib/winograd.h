@@ -60,4 +60,16 @@ void ws2_weights(const float *w, int cin, int cout, float *u);
 void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int oh, int ow, int m, float *y, const struct depi *ep, float *scratch);
 
+/* F(4x4,3x3) for the stride-1 3x3 'same' convs of wino_ok on planes 16
+ * or 32 wide with h a multiple of 4 (w4_ok): 36 multiplications per 4x4
+ * tile and channel pair, 2.25 per output where F(2x2,3x3) takes 4, at
+ * an error some 4 times larger (about 2e-6 of the largest term). */
+int w4_ok(int h, int w);
+size_t w4_wfloats(int cin, int cout);
+size_t w4_scratch(int cin, int h, int w);
+void w4_weights(const float *w, int cin, int cout, float *u);
+/* Image m of x (C, n, h, w) into y (OC, n, h, w). */
+void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+            int m, float *y, const struct depi *ep, float *scratch);
+
 #endif

@@ -1,6 +1,6 @@
-/* test_winograd.c - Winograd F(2x2,3x3) convolutions, the F(2x2,2x2)
- * ones of an upsampling and a conv, and the stride-2 ones, against the
- * direct ones
+/* test_winograd.c - Winograd F(2x2,3x3) and F(4x4,3x3) convolutions, the
+ * F(2x2,2x2) ones of an upsampling and a conv, and the stride-2 ones,
+ * against the direct ones
  *
  * The kernels (winograd.h) on their own, for shapes the network does not
  * send them (1 and 3 input channels, odd sizes, a single pixel, rows of
@@ -81,27 +81,41 @@ static void conv_ref(const float *x, const float *w, int c, int oc, int n, int h
 	conv_ref_s(x, w, c, oc, n, h, wd, 1, 1, h, wd, ep, y);
 }
 
-static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
+/* F(2x2,3x3), or with f4 F(4x4,3x3). */
+static void kernel_check_f(int f4, int c, int oc, int h, int w, int n, int act, int bn)
 {
 	long hw = (long)h * w;
 	size_t nx = (size_t)c * n * hw, ny = (size_t)oc * n * hw;
 	float *x = malloc(sizeof *x * nx), *wt = malloc(sizeof *wt * (size_t)oc * c * 9);
 	float *par = malloc(sizeof *par * 3 * (size_t)oc);
 	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
-	float *u = malloc(sizeof *u * wino_wfloats(c, oc));
-	float *s = malloc(sizeof *s * wino_scratch(c, h, w));
+	float *u = malloc(sizeof *u * (f4 ? w4_wfloats(c, oc) : wino_wfloats(c, oc)));
+	float *s = malloc(sizeof *s * (f4 ? w4_scratch(c, h, w) : wino_scratch(c, h, w)));
+	CHECK(!f4 || w4_ok(h, w));
 	fill(x, nx, wt, (long)oc * c * 9, par, oc);
 	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
 	conv_ref(x, wt, c, oc, n, h, w, &ep, yr);
-	wino_weights(wt, c, oc, u);
+	if (f4)
+		w4_weights(wt, c, oc, u);
+	else
+		wino_weights(wt, c, oc, u);
 	for (size_t i = 0; i < ny; i++)
 		y[i] = NAN;   /* every output must be written */
-	for (int m = 0; m < n; m++)
-		wino_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+	for (int m = 0; m < n; m++) {
+		if (f4)
+			w4_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+		else
+			wino_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+	}
 	double sc, d = maxdiff(y, yr, ny, &sc);
-	CHECKF(d <= TOL * sc, "%d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
-	       c, oc, h, w, n, act, bn, d, sc);
+	CHECKF(d <= TOL * sc, "%s %d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
+	       f4 ? "F(4x4,3x3)" : "F(2x2,3x3)", c, oc, h, w, n, act, bn, d, sc);
 	free(x), free(wt), free(par), free(y), free(yr), free(u), free(s);
+}
+
+static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
+{
+	kernel_check_f(0, c, oc, h, w, n, act, bn);
 }
 
 /* The same for the fused up + conv: x (C, n, h, w) upsampled (nearest,
@@ -234,6 +248,18 @@ int main(void)
 	kernel_check(16, 7, 35, 33, 1, ACT_RELU, 1);   /* 17 tiles a row */
 	kernel_check(8, 8, 2, 40, 1, ACT_SIGMOID, 1);
 	kernel_check(8, 8, 6, 1, 1, ACT_RELU, 0);
+	/* F(4x4,3x3): 16 and 32 wide, four and two tile rows to a vector,
+	 * and a last vector with some of them past the plane */
+	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
+		for (int bn = 0; bn < 2; bn++) {
+			kernel_check_f(1, 1, 1, 4, 16, 1, act, bn);
+			kernel_check_f(1, 3, 32, 8, 32, 3, act, bn);
+			kernel_check_f(1, 32, 32, 16, 16, 3, act, bn);
+			kernel_check_f(1, 48, 32, 12, 32, 1, act, bn);
+		}
+	}
+	kernel_check_f(1, 8, 8, 20, 16, 2, ACT_RELU, 1);
+	kernel_check_f(1, 64, 16, 32, 32, 1, ACT_NONE, 0);
 	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
 		for (int bn = 0; bn < 2; bn++) {
 			up_check(1, 1, 5, 7, 1, act, bn);
@@ -267,6 +293,7 @@ int main(void)
 	net_check("conv32:linear,bn,conv16:sigmoid", 48, 5, 7);
 	net_check("conv8,conv5:linear", 32, 9, 6);
 	net_check("conv32,bn,conv32,bn,conv1k1:linear", 8, 3, 3);
+	net_check("conv16,conv16:linear,bn", 8, 12, 32);   /* F(4x4,3x3) */
 	/* up + conv (the kernels above from 8->8; nets from 24 channels in):
 	 * 32->32, 48->32 with a linear conv and a bn, odd small sizes */
 	net_check("conv32,up,conv32,conv3k1:sigmoid", 3, 10, 14);
