@@ -12,7 +12,7 @@
  * 3x32x32 images; a training step is forward, backward and an Adam update.
  * No I/O: this is the engine alone (ae-train and ae-apply add reading and
  * converting the data). Build, from the top directory after make:
- *   cc -O2 -march=native -fopenmp -Ilib -o bench/out/train_speed \
+ *   cc -O2 -march=native -Ilib -o bench/out/train_speed \
  *      bench/train_speed.c lib/libcae.a $(pkg-config --libs libpng openblas zlib) -lm
  * Results do not depend on the environment variables CAE_CONV_GEMM and
  * CAE_NO_FUSE, the speed does: they switch off the direct kernels and the

@@ -23,7 +23,7 @@ make -s -C "$B" -j2 OPT="-O1 -g -march=$march" all > "$TMPD/build.log" 2>&1 ||
 P=$B/bin
 cd "$TMPD" || exit 1
 
-# Worker threads (the engine's pool, OpenMP's) live until exit; their TLS
+# Worker threads (the engine's pool) live until exit; their TLS
 # blocks are then "possibly lost". Only those are suppressed.
 cat > vg.supp <<'EOF'
 {
