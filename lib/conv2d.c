@@ -166,25 +166,33 @@ static int is_w4(const struct layer *l)
 	return !is_up(l) && l->s.stride == 1 && w4_ok(l->ih, l->iw);
 }
 
-
-
-/* Whether this inference pass of l runs on them. */
-static int use_wino(const struct layer *l)
+/* The modes from the environment, unless set: called as layers are set
+ * up, before any parallel pass reads them. */
+static void read_modes(void)
 {
 	if (wino_mode < 0) {
 		const char *e = getenv("CAE_NO_WINOGRAD");
 		wino_mode = !(e && *e && *e != '0');
 	}
+	if (direct_mode < 0) {
+		const char *e = getenv("CAE_CONV_GEMM");
+		direct_mode = !(e && *e && *e != '0');
+	}
+}
+
+/* Whether this inference pass of l runs on them. */
+static int use_wino(const struct layer *l)
+{
+	if (wino_mode < 0)
+		read_modes();
 	return wino_mode && wino_fits(l);
 }
 
 /* Whether plan p runs on the direct kernels. */
 static int use_direct(const struct cplan *p)
 {
-	if (direct_mode < 0) {
-		const char *e = getenv("CAE_CONV_GEMM");
-		direct_mode = !(e && *e && *e != '0');
-	}
+	if (direct_mode < 0)
+		read_modes();
 	return direct_mode && dconv_ok(p, PACK_BUDGET);
 }
 
@@ -256,6 +264,7 @@ static void wlayout(const struct layer *l, const struct cplan *pf, const struct 
 
 static int conv_setup(struct layer *l, int max_batch, char *err, size_t errlen)
 {
+	read_modes();
 	int k = l->s.k, s = l->s.stride;
 	if (l->s.valid) {
 		if (l->ih < k || l->iw < k) {

@@ -26,6 +26,11 @@ static int ob_count(int cout) { return (cout + 7) / 8; }
 static long tiles(int h, int w) { return (long)((h + 1) / 2) * ((w + 1) / 2); }
 /* tiles rounded up to whole vectors */
 static long tpad(int h, int w) { return (tiles(h, w) + 15) & ~15L; }
+/* Floats from one position of V (C planes) or M (8) to the next: a
+ * little more than the planes, so that positions are not a multiple of
+ * 4 KiB apart (stores and loads 4 KiB apart stall on some CPUs). */
+static long vstr(int cin, long tp) { return (long)cin * tp + 48; }
+static long mstr(long tp) { return 8 * tp + 48; }
 
 int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow)
 {
@@ -41,7 +46,7 @@ size_t wino_wfloats(int cin, int cout)
 size_t wino_scratch(int cin, int h, int w)
 {
 	long tp = tpad(h, w);
-	return (size_t)(16 * (cin + 8) * tp + 4 * tp);
+	return (size_t)(16 * (vstr(cin, tp) + mstr(tp)) + 4 * tp);
 }
 
 void wino_weights(const float *w, int cin, int cout, float *u)
@@ -115,7 +120,7 @@ static int tile_setup(int th, int tw, long n, long tp, float *v, __m512i *even,
 static void in_transform(const float *x, long cs, int cin, int h, int w, long tp, float *v)
 {
 	int th = (h + 1) / 2, tw = (w + 1) / 2;
-	long vs = (long)cin * tp;
+	long vs = vstr(cin, tp);
 	__m512i even, odd;
 	int pair = tile_setup(th, tw, 16L * cin, tp, v, &even, &odd);
 	for (int j0 = 0; j0 < tw; j0 += 16) {
@@ -214,8 +219,8 @@ static void products(int np, int cin, int nob, int ob, const float *u, const flo
                      long tp, float *mo)
 {
 	for (int xi = 0; xi < np; xi++)
-		mproduct(cin, u + ((long)xi * nob + ob) * cin * 8, v + (long)xi * cin * tp, tp,
-		         mo + (long)xi * 8 * tp);
+		mproduct(cin, u + ((long)xi * nob + ob) * cin * 8, v + xi * vstr(cin, tp), tp,
+		         mo + xi * mstr(tp));
 }
 
 /* The sums t (4, tp) of one channel, the outputs (r, c) of each tile in
@@ -269,13 +274,13 @@ void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, i
 {
 	long tp = tpad(h, w), hw = (long)h * w;
 	int nob = ob_count(cout);
-	float *v = scratch, *mo = v + 16 * (long)cin * tp, *t = mo + 16 * 8 * tp;
+	float *v = scratch, *mo = v + 16 * vstr(cin, tp), *t = mo + 16 * mstr(tp);
 	in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
 	for (int ob = 0; ob < nob; ob++) {
 		products(16, cin, nob, ob, u, v, tp, mo);
 		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
 			int o = ob * 8 + i;
-			out_transform(mo + (long)i * tp, 8 * tp, tp, t);
+			out_transform(mo + (long)i * tp, mstr(tp), tp, t);
 			if (ep)
 				dconv_epilogue(ep, o, t, 4 * tp);
 			scatter(t, tp, h, w, y + ((long)o * n + m) * hw);
@@ -299,7 +304,7 @@ size_t wup_wfloats(int cin, int cout)
 size_t wup_scratch(int cin, int h, int w)
 {
 	long tp = tpad(h, w);
-	return (size_t)(36 * cin * tp + 36 * 8 * tp + 16 * tp);
+	return (size_t)(36 * (vstr(cin, tp) + mstr(tp)) + 16 * tp);
 }
 
 void wup_weights(const float *w, int cin, int cout, float *u)
@@ -343,7 +348,7 @@ static void up_in_transform(const float *x, long cs, int cin, int h, int w, long
                             float *v)
 {
 	int th = (h + 1) / 2, tw = (w + 1) / 2;
-	long vs = (long)cin * tp;
+	long vs = vstr(cin, tp);
 	__m512i even, odd;
 	int pair = tile_setup(th, tw, 36L * cin, tp, v, &even, &odd);
 	for (int b = 0; b < 2; b++)
@@ -463,7 +468,7 @@ void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 {
 	long tp = tpad(h, w), hw = (long)h * w;
 	int nob = ob_count(cout);
-	long vs = (long)cin * tp, ms = 8 * tp;
+	long vs = vstr(cin, tp), ms = mstr(tp);
 	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
 	up_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
 	for (int ob = 0; ob < nob; ob++) {
@@ -498,7 +503,7 @@ size_t ws2_wfloats(int cin, int cout)
 size_t ws2_scratch(int cin, int oh, int ow)
 {
 	long tp = tpad(oh, ow);
-	return (size_t)(25 * (tp + 16) + 25 * cin * tp + 25 * 8 * tp + 4 * tp);
+	return (size_t)(25 * (tp + 16) + 25 * (vstr(cin, tp) + mstr(tp)) + 4 * tp);
 }
 
 int ws2_ok(int k, int s, int pt, int pl, int oh, int ow)
@@ -664,7 +669,7 @@ static void s2_in_transform(const float *x, long cs, int cin, int h, int w, int 
                             long tp, float *d, float *v)
 {
 	int th = (oh + 1) / 2, tw = (ow + 1) / 2;
-	long vs = (long)cin * tp, ds = tp + 16;
+	long vs = vstr(cin, tp), ds = tp + 16;
 	__m512i ix[4];
 	for (int s = 0; s < 4; s++)
 		ix[s] = _mm512_loadu_si512(S4[s]);
@@ -726,7 +731,7 @@ void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 {
 	long tp = tpad(oh, ow), hw = (long)h * w, ohw = (long)oh * ow;
 	int nob = ob_count(cout);
-	long vs = (long)cin * tp, ms = 8 * tp;
+	long vs = vstr(cin, tp), ms = mstr(tp);
 	float *d = scratch, *v = d + 25 * (tp + 16), *mo = v + 25 * vs, *t = mo + 25 * ms;
 	s2_in_transform(x + m * hw, (long)n * hw, cin, h, w, oh, ow, tp, d, v);
 	for (int ob = 0; ob < nob; ob++) {
@@ -766,7 +771,7 @@ size_t w4_wfloats(int cin, int cout)
 size_t w4_scratch(int cin, int h, int w)
 {
 	long tp = ((long)(h / 4) * (w / 4) + 15) & ~15L;
-	return (size_t)(36 * (cin + 8) * tp + 16 * tp);
+	return (size_t)(36 * (vstr(cin, tp) + mstr(tp)) + 16 * tp);
 }
 
 void w4_weights(const float *w, int cin, int cout, float *u)
@@ -868,7 +873,7 @@ static inline __attribute__((always_inline)) void w4_in_k(
 	const int k, const float *x, long cs, int cin, int h, int w, long tp, float *v)
 {
 	const int tw = k, nq = 16 / k;
-	long vs = (long)cin * tp, ntiles = (long)(h / 4) * tw;
+	long vs = vstr(cin, tp), ntiles = (long)(h / 4) * tw;
 	__m512i ix[6];   /* lane l: offset 4 (l mod k) + s in the row */
 	for (int s = 0; s < 6; s++) {
 		int o[16];
@@ -971,7 +976,7 @@ void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int
 {
 	long tp = ((long)(h / 4) * (w / 4) + 15) & ~15L, hw = (long)h * w;
 	int nob = ob_count(cout);
-	long vs = (long)cin * tp, ms = 8 * tp;
+	long vs = vstr(cin, tp), ms = mstr(tp);
 	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
 	w4_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
 	for (int ob = 0; ob < nob; ob++) {
