@@ -30,7 +30,8 @@
  * an upsampling with enough channels (WINO_UP_MIN_*) as four F(2x2,2x2),
  * one per output phase, and stride-2 3x3 convs with no padding before
  * as F(2x2,2x2) on their input's even samples (ws2), image by image;
- * stride-1 ones on planes 16 or 32 wide take F(4x4,3x3) (w4_ok)
+ * stride-1 ones on planes 16 or 32 wide take F(4x4,3x3) (w4_ok), and
+ * up + convs from such small images F(4x4,2x2) per phase (wu4)
  * (winograd.h), in a network that has trained as in one that has not,
  * so that both give the same bits;
  * CAE_NO_WINOGRAD=1 keeps them direct. Training passes never use it.
@@ -128,17 +129,25 @@ unsigned conv2d_modes(void)
 
 static int is_w4(const struct layer *l);
 
+/* An up + conv on F(4x4,2x2) per phase. */
+static int is_wu4(const struct layer *l)
+{
+	return is_up(l) && w4_ok(l->ih / 2, l->iw / 2);
+}
+
 /* Floats of its transformed weights and of its scratch per thread. */
 static size_t wino_wn(const struct layer *l)
 {
-	return is_up(l) ? wup_wfloats(l->ic, l->oc) :
+	return is_wu4(l) ? wu4_wfloats(l->ic, l->oc) :
+	       is_up(l) ? wup_wfloats(l->ic, l->oc) :
 	       l->s.stride == 2 ? ws2_wfloats(l->ic, l->oc) :
 	       is_w4(l) ? w4_wfloats(l->ic, l->oc) : wino_wfloats(l->ic, l->oc);
 }
 
 static size_t wino_sn(const struct layer *l)
 {
-	return is_up(l) ? wup_scratch(l->ic, l->ih / 2, l->iw / 2) :
+	return is_wu4(l) ? wu4_scratch(l->ic, l->ih / 2, l->iw / 2) :
+	       is_up(l) ? wup_scratch(l->ic, l->ih / 2, l->iw / 2) :
 	       l->s.stride == 2 ? ws2_scratch(l->ic, l->oh, l->ow) :
 	       is_w4(l) ? w4_scratch(l->ic, l->ih, l->iw) : wino_scratch(l->ic, l->ih, l->iw);
 }
@@ -156,7 +165,7 @@ static int wino_fits(const struct layer *l)
 		return 0;
 	if (is_up(l))
 		return l->ic >= WINO_UP_MIN_CIN && l->oc >= WINO_UP_MIN_COUT &&
-		       wup_scratch(l->ic, l->ih / 2, l->iw / 2) <= WINO_MAX_SCRATCH;
+		       wino_sn(l) <= WINO_MAX_SCRATCH;
 	return wino_sn(l) <= WINO_MAX_SCRATCH;
 }
 
@@ -446,7 +455,10 @@ static void wino_item(void *ctx, long i, int worker)
 {
 	struct job *jb = ctx;
 	struct layer *l = jb->l;
-	if (is_up(l))
+	if (is_wu4(l))
+		wu4_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih / 2, l->iw / 2, (int)i, jb->out,
+		        &jb->ep, l->ws->cols[worker]);
+	else if (is_up(l))
 		wup_run(jb->af, jb->x, l->ic, l->oc, jb->n, l->ih / 2, l->iw / 2, (int)i, jb->out,
 		        &jb->ep, l->ws->cols[worker]);
 	else if (l->s.stride == 2)
@@ -483,7 +495,9 @@ static void forward_epi(struct layer *l, struct job *jb, int training, int write
 static const float *wino_u(struct layer *l, const struct job *jb, int write)
 {
 	float *u = l->save + jb->wl.wu;
-	if (write && is_up(l))
+	if (write && is_wu4(l))
+		wu4_weights(l->p, l->ic, l->oc, u);
+	else if (write && is_up(l))
 		wup_weights(l->p, l->ic, l->oc, u);
 	else if (write && l->s.stride == 2)
 		ws2_weights(l->p, l->ic, l->oc, u);

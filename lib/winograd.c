@@ -31,6 +31,14 @@ static long tpad(int h, int w) { return (tiles(h, w) + 15) & ~15L; }
  * 4 KiB apart (stores and loads 4 KiB apart stall on some CPUs). */
 static long vstr(int cin, long tp) { return (long)cin * tp + 48; }
 static long mstr(long tp) { return 8 * tp + 48; }
+/* Tiles of F(4x4,.) on an h x w plane (both multiples of 4), whole
+ * vectors. */
+static long tp4(int h, int w) { return ((long)(h / 4) * (w / 4) + 15) & ~15L; }
+/* Floats of transformed weights: np positions, blocks of 8 outputs. */
+static size_t ufloats(int np, int cin, int cout)
+{
+	return (size_t)np * ((cout + 7) / 8) * 8 * cin;
+}
 
 int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow)
 {
@@ -39,7 +47,7 @@ int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow)
 
 size_t wino_wfloats(int cin, int cout)
 {
-	return (size_t)16 * ob_count(cout) * 8 * cin;
+	return ufloats(16, cin, cout);
 }
 
 /* V (16, C, tp), M (16, 8, tp), sums (4, tp). */
@@ -298,7 +306,7 @@ void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, i
 
 size_t wup_wfloats(int cin, int cout)
 {
-	return (size_t)36 * ob_count(cout) * 8 * cin;
+	return ufloats(36, cin, cout);
 }
 
 size_t wup_scratch(int cin, int h, int w)
@@ -497,7 +505,7 @@ void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, in
 
 size_t ws2_wfloats(int cin, int cout)
 {
-	return (size_t)25 * ob_count(cout) * 8 * cin;
+	return ufloats(25, cin, cout);
 }
 
 size_t ws2_scratch(int cin, int oh, int ow)
@@ -765,12 +773,12 @@ int w4_ok(int h, int w)
 
 size_t w4_wfloats(int cin, int cout)
 {
-	return (size_t)36 * ob_count(cout) * 8 * cin;
+	return ufloats(36, cin, cout);
 }
 
 size_t w4_scratch(int cin, int h, int w)
 {
-	long tp = ((long)(h / 4) * (w / 4) + 15) & ~15L;
+	long tp = tp4(h, w);
 	return (size_t)(36 * (vstr(cin, tp) + mstr(tp)) + 16 * tp);
 }
 
@@ -869,8 +877,24 @@ static inline __attribute__((always_inline)) void w4_row(
 	}
 }
 
+/* B^T d for F(4,2) (wu4 below), five vectors. */
+static inline __attribute__((always_inline)) void bt5(const __m512 *d, __m512 *o)
+{
+	const __m512 k2 = _mm512_set1_ps(2), k3 = _mm512_set1_ps(3);
+	__m512 d31 = _mm512_sub_ps(d[3], d[1]);
+	o[0] = _mm512_fmadd_ps(k2, _mm512_sub_ps(d[0], d[2]), d31);
+	o[1] = _mm512_fnmadd_ps(k2, d[1], _mm512_sub_ps(d[3], d[2]));
+	o[2] = _mm512_fmadd_ps(k2, d[1], _mm512_fnmadd_ps(k3, d[2], d[3]));
+	o[3] = d31;
+	o[4] = _mm512_fnmadd_ps(k2, d31, _mm512_sub_ps(d[4], d[2]));
+}
+
+/* The 6x6 patches d of 16 tiles (see w4_row) go to V: with up = 0 as
+ * F(4x4,3x3) (36 positions), with up = 1 as the four phases of wu4,
+ * phase (a, b) the 5x5 from row a, column b (4 x 25 positions). */
 static inline __attribute__((always_inline)) void w4_in_k(
-	const int k, const float *x, long cs, int cin, int h, int w, long tp, float *v)
+	const int k, const int up, const float *x, long cs, int cin, int h, int w, long tp,
+	float *v)
 {
 	const int tw = k, nq = 16 / k;
 	long vs = vstr(cin, tp), ntiles = (long)(h / 4) * tw;
@@ -892,9 +916,34 @@ static inline __attribute__((always_inline)) void w4_in_k(
 			for (int q = 0; q < nq; q++)   /* past the last tile row: 0 */
 				y[q] = t0 + (long)q * k < ntiles ? 4 * (ti + q) - 1 + r : h;
 			w4_row(x + c * cs, h, w, k, y, ix, d[r]);
-			bt6(d[r]);
+			if (!up)
+				bt6(d[r]);
 		}
 		float *o = v + (long)c * tp + t0;
+		if (up) {
+			__m512 e[2][6][5];   /* B^T on each row's 5 from column b */
+			#pragma GCC unroll 2
+			for (int b = 0; b < 2; b++)
+				#pragma GCC unroll 6
+				for (int r = 0; r < 6; r++)
+					bt5(d[r] + b, e[b][r]);
+			#pragma GCC unroll 2
+			for (int a = 0; a < 2; a++)
+			#pragma GCC unroll 2
+			for (int b = 0; b < 2; b++)
+			#pragma GCC unroll 5
+			for (int j = 0; j < 5; j++) {   /* and on the columns from row a */
+				__m512 col[5], t[5];
+				#pragma GCC unroll 5
+				for (int i = 0; i < 5; i++)
+					col[i] = e[b][a + i][j];
+				bt5(col, t);
+				#pragma GCC unroll 5
+				for (int i = 0; i < 5; i++)
+					_mm512_storeu_ps(o + ((2 * a + b) * 25 + 5 * i + j) * vs, t[i]);
+			}
+			continue;
+		}
 		#pragma GCC unroll 6
 		for (int j = 0; j < 6; j++) {   /* B^T on the columns of the rows */
 			__m512 col[6];
@@ -914,9 +963,9 @@ static void w4_in_transform(const float *x, long cs, int cin, int h, int w, long
                             float *v)
 {
 	if (w == 16)
-		w4_in_k(4, x, cs, cin, h, w, tp, v);
+		w4_in_k(4, 0, x, cs, cin, h, w, tp, v);
 	else
-		w4_in_k(8, x, cs, cin, h, w, tp, v);
+		w4_in_k(8, 0, x, cs, cin, h, w, tp, v);
 }
 
 /* The sums t (16, tp) of one channel, output (i, j) of each tile in row
@@ -974,7 +1023,7 @@ static void w4_scatter(const float *t, long tp, int h, int w, float *y)
 void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
             int m, float *y, const struct depi *ep, float *scratch)
 {
-	long tp = ((long)(h / 4) * (w / 4) + 15) & ~15L, hw = (long)h * w;
+	long tp = tp4(h, w), hw = (long)h * w;
 	int nob = ob_count(cout);
 	long vs = vstr(cin, tp), ms = mstr(tp);
 	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
@@ -987,6 +1036,158 @@ void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int
 			if (ep)
 				dconv_epilogue(ep, o, t, 16 * tp);
 			w4_scatter(t, tp, h, w, y + ((long)o * n + m) * hw);
+		}
+	}
+}
+
+/* The fused up + conv (wup above) with F(4x4,2x2) per phase, small images
+ * 16 or 32 wide (w4_ok), with the points 0, +-1, 2 and infinity:
+ *     B^T = [2 -1 -2 1 0; 0 -2 -1 1 0; 0 2 -3 1 0; 0 -1 0 1 0; 0 2 -1 -2 1],
+ *     G   = [1/2 0; -1/2 -1/2; -1/6 1/6; 1/6 1/3; 0 1],
+ *     A^T = [1 1 1 1 0; 0 1 -1 2 0; 0 1 1 4 0; 0 1 -1 8 1],
+ * xi = 5 i + j. Phase (a, b)'s tile (ti, tj) reads small rows
+ * 4 ti + a - 1 .. + 4 and columns 4 tj + b - 1 .. + 4: the four phases
+ * share one 6x6 patch. V (4, 25, C, tp), M (4, 25, 8, tp), sums
+ * (4, 16, tp): 100 multiplications per tile of 4x4 small pixels (64
+ * outputs) and channel pair, where four F(2x2,2x2) take 144. */
+
+size_t wu4_wfloats(int cin, int cout)
+{
+	return ufloats(100, cin, cout);
+}
+
+size_t wu4_scratch(int cin, int h, int w)
+{
+	long tp = tp4(h, w);
+	return (size_t)(100 * (vstr(cin, tp) + mstr(tp)) + 64 * tp);
+}
+
+void wu4_weights(const float *w, int cin, int cout, float *u)
+{
+	static const double G[5][2] = {
+		{ 1 / 2.0, 0 }, { -1 / 2.0, -1 / 2.0 }, { -1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 3.0 },
+		{ 0, 1 },
+	};
+	int nob = ob_count(cout);
+	for (int q = 0; q < 4; q++)
+	for (int o = 0; o < nob * 8; o++)
+	for (int c = 0; c < cin; c++) {
+		/* the phase's 2x2 kernel, as wup_weights */
+		double g[3][3] = { { 0 } }, kk[2][2] = { { 0 } }, t[5][2] = { { 0 } };
+		double v[5][5] = { { 0 } };
+		int a = q / 2, b = q % 2;
+		if (o < cout)
+			for (int i = 0; i < 9; i++)
+				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
+		for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++)
+			kk[(i + a + 1) / 2 - a][(j + b + 1) / 2 - b] += g[i][j];
+		for (int i = 0; i < 5; i++)     /* G k */
+		for (int j = 0; j < 2; j++)
+		for (int l = 0; l < 2; l++)
+			t[i][j] += G[i][l] * kk[l][j];
+		for (int i = 0; i < 5; i++)     /* (G k) G^T */
+		for (int j = 0; j < 5; j++)
+		for (int l = 0; l < 2; l++)
+			v[i][j] += t[i][l] * G[j][l];
+		int ob = o / 8;
+		for (int xi = 0; xi < 25; xi++)
+			u[((((long)q * 25 + xi) * nob + ob) * cin + c) * 8 + o % 8] =
+				(float)v[xi / 5][xi % 5];
+	}
+}
+
+/* A^T m of five vectors into four. */
+static inline __attribute__((always_inline)) void at5(const __m512 *m, __m512 *o)
+{
+	__m512 p = _mm512_add_ps(m[1], m[2]), q = _mm512_sub_ps(m[1], m[2]);
+	o[0] = _mm512_add_ps(_mm512_add_ps(m[0], p), m[3]);
+	o[1] = _mm512_fmadd_ps(_mm512_set1_ps(2), m[3], q);
+	o[2] = _mm512_fmadd_ps(_mm512_set1_ps(4), m[3], p);
+	o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8), m[3], q), m[4]);
+}
+
+/* The sums t (16, tp) of one channel and phase, output (i, j) of each
+ * tile in row 4 i + j, from its M (25 rows of stride ms). */
+static void wu4_out_transform(const float *mo, long ms, long tp, float *t)
+{
+	for (long jj = 0; jj < tp; jj += 16) {
+		__m512 e[4][5];
+		#pragma GCC unroll 5
+		for (int j = 0; j < 5; j++) {
+			__m512 m[5], o[4];
+			#pragma GCC unroll 5
+			for (int i = 0; i < 5; i++)
+				m[i] = _mm512_loadu_ps(mo + (5 * i + j) * ms + jj);
+			at5(m, o);
+			#pragma GCC unroll 4
+			for (int i = 0; i < 4; i++)
+				e[i][j] = o[i];
+		}
+		#pragma GCC unroll 4
+		for (int i = 0; i < 4; i++) {
+			__m512 o[4];
+			at5(e[i], o);
+			#pragma GCC unroll 4
+			for (int j = 0; j < 4; j++)
+				_mm512_storeu_ps(t + (4 * i + j) * tp + jj, o[j]);
+		}
+	}
+}
+
+/* The plane y (2h, 2w) from t (4 phases, 16, tp): output row
+ * 2 (4 ti + i) + a, column 2 (4 tj + j) + b is phase (a, b)'s (i, j) of
+ * tile (ti, tj). 16 columns are two tiles from lane L0: column 8 u + 2 j
+ * + b from lane L0 + u of phase (a, b)'s row 4 i + j. */
+static void wu4_scatter(const float *t, long tp, int h, int w, float *y)
+{
+	int tw = w / 4, k = tw < 16 ? tw : 16, nq = 16 / k, th = h / 4, w2 = 2 * w;
+	int ix[16];
+	for (int l = 0; l < 16; l++)   /* column l: b = l mod 2, u = l / 8 */
+		ix[l] = (l % 2 ? 16 : 0) + l / 8;
+	__m512i base = _mm512_loadu_si512(ix);
+	for (int ti = 0; ti < th; ti++) {
+		long t0 = (long)(ti / nq) * 16;
+		int lane = (ti % nq) * k;
+		for (int i = 0; i < 4; i++)
+		for (int a = 0; a < 2; a++) {
+			const float *p0 = t + (long)(2 * a * 16 + 4 * i) * tp + t0;   /* b = 0 */
+			const float *p1 = p0 + 16 * tp;                               /* b = 1 */
+			float *yr = y + (long)(2 * (4 * ti + i) + a) * w2;
+			for (int u0 = 0; u0 < k; u0 += 2) {
+				__m512i idx = _mm512_add_epi32(base, _mm512_set1_epi32(lane + u0));
+				__m512 r = _mm512_setzero_ps();
+				#pragma GCC unroll 4
+				for (int j = 0; j < 4; j++)
+					r = _mm512_mask_blend_ps((__mmask16)(0x0303 << (2 * j)), r,
+						_mm512_permutex2var_ps(_mm512_loadu_ps(p0 + j * tp), idx,
+						                       _mm512_loadu_ps(p1 + j * tp)));
+				_mm512_storeu_ps(yr + 8 * u0, r);
+			}
+		}
+	}
+}
+
+void wu4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int m, float *y, const struct depi *ep, float *scratch)
+{
+	long tp = tp4(h, w), hw = (long)h * w;
+	int nob = ob_count(cout);
+	long vs = vstr(cin, tp), ms = mstr(tp);
+	float *v = scratch, *mo = v + 100 * vs, *t = mo + 100 * ms;
+	if (w == 16)
+		w4_in_k(4, 1, x + m * hw, (long)n * hw, cin, h, w, tp, v);
+	else
+		w4_in_k(8, 1, x + m * hw, (long)n * hw, cin, h, w, tp, v);
+	for (int ob = 0; ob < nob; ob++) {
+		products(100, cin, nob, ob, u, v, tp, mo);
+		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
+			int o = ob * 8 + i;
+			for (int q = 0; q < 4; q++)
+				wu4_out_transform(mo + q * 25 * ms + i * tp, ms, tp, t + (long)q * 16 * tp);
+			if (ep)
+				dconv_epilogue(ep, o, t, 64 * tp);
+			wu4_scatter(t, tp, h, w, y + ((long)o * n + m) * 4 * hw);
 		}
 	}
 }
@@ -1011,6 +1212,11 @@ void ws2_weights(const float *w, int cin, int cout, float *u) { }
 void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int oh, int ow, int m, float *y, const struct depi *ep, float *scratch) { }
 int w4_ok(int h, int w) { return 0; }
+size_t wu4_wfloats(int cin, int cout) { return 0; }
+size_t wu4_scratch(int cin, int h, int w) { return 0; }
+void wu4_weights(const float *w, int cin, int cout, float *u) { }
+void wu4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int m, float *y, const struct depi *ep, float *scratch) { }
 size_t w4_wfloats(int cin, int cout) { return 0; }
 size_t w4_scratch(int cin, int h, int w) { return 0; }
 void w4_weights(const float *w, int cin, int cout, float *u) { }

@@ -72,4 +72,14 @@ void w4_weights(const float *w, int cin, int cout, float *u);
 void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
             int m, float *y, const struct depi *ep, float *scratch);
 
+/* The fused up + conv (wup_*) with F(4x4,2x2) per phase, for small
+ * images that w4_ok takes: 25 multiplications per phase's 4x4 tile, 1.56
+ * per output where F(2x2,2x2) takes 2.25. h x w is the small image. */
+size_t wu4_wfloats(int cin, int cout);
+size_t wu4_scratch(int cin, int h, int w);
+void wu4_weights(const float *w, int cin, int cout, float *u);
+/* Image m of x (C, n, h, w) into y (OC, n, 2h, 2w). */
+void wu4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
+             int m, float *y, const struct depi *ep, float *scratch);
+
 #endif

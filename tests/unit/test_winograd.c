@@ -1,6 +1,6 @@
 /* test_winograd.c - Winograd F(2x2,3x3) and F(4x4,3x3) convolutions, the
- * F(2x2,2x2) ones of an upsampling and a conv, and the stride-2 ones,
- * against the direct ones
+ * F(2x2,2x2) and F(4x4,2x2) ones of an upsampling and a conv, and the
+ * stride-2 ones, against the direct ones
  *
  * The kernels (winograd.h) on their own, for shapes the network does not
  * send them (1 and 3 input channels, odd sizes, a single pixel, rows of
@@ -120,7 +120,8 @@ static void kernel_check(int c, int oc, int h, int w, int n, int act, int bn)
 
 /* The same for the fused up + conv: x (C, n, h, w) upsampled (nearest,
  * x2) into xu (C, n, 2h, 2w), then conv_ref, against wup_run. */
-static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
+/* F(2x2,2x2) per phase, or with f4 F(4x4,2x2). */
+static void up_check_f(int f4, int c, int oc, int h, int w, int n, int act, int bn)
 {
 	long hw = (long)h * w, hw4 = 4 * hw;
 	size_t nx = (size_t)c * n * hw, ny = (size_t)oc * n * hw4;
@@ -128,8 +129,9 @@ static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
 	float *wt = malloc(sizeof *wt * (size_t)oc * c * 9);
 	float *par = malloc(sizeof *par * 3 * (size_t)oc);
 	float *y = malloc(sizeof *y * ny), *yr = malloc(sizeof *yr * ny);
-	float *u = malloc(sizeof *u * wup_wfloats(c, oc));
-	float *s = malloc(sizeof *s * wup_scratch(c, h, w));
+	float *u = malloc(sizeof *u * (f4 ? wu4_wfloats(c, oc) : wup_wfloats(c, oc)));
+	float *s = malloc(sizeof *s * (f4 ? wu4_scratch(c, h, w) : wup_scratch(c, h, w)));
+	CHECK(!f4 || w4_ok(h, w));
 	fill(x, nx, wt, (long)oc * c * 9, par, oc);
 	for (long p = 0; p < (long)c * n; p++)
 	for (int i = 0; i < 2 * h; i++)
@@ -137,15 +139,27 @@ static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
 		xu[p * hw4 + (long)i * 2 * w + j] = x[p * hw + (long)(i / 2) * w + j / 2];
 	struct depi ep = { par, bn ? par + oc : NULL, bn ? par + 2 * oc : NULL, act };
 	conv_ref(xu, wt, c, oc, n, 2 * h, 2 * w, &ep, yr);
-	wup_weights(wt, c, oc, u);
+	if (f4)
+		wu4_weights(wt, c, oc, u);
+	else
+		wup_weights(wt, c, oc, u);
 	for (size_t i = 0; i < ny; i++)
 		y[i] = NAN;
-	for (int m = 0; m < n; m++)
-		wup_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+	for (int m = 0; m < n; m++) {
+		if (f4)
+			wu4_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+		else
+			wup_run(u, x, c, oc, n, h, w, m, y, &ep, s);
+	}
 	double sc, d = maxdiff(y, yr, ny, &sc);
-	CHECKF(d <= TOL * sc, "up %d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
-	       c, oc, h, w, n, act, bn, d, sc);
+	CHECKF(d <= TOL * sc, "up %s %d->%d %dx%d n %d act %d bn %d: max diff %g, max %g",
+	       f4 ? "F(4x4,2x2)" : "F(2x2,2x2)", c, oc, h, w, n, act, bn, d, sc);
 	free(x), free(xu), free(wt), free(par), free(y), free(yr), free(u), free(s);
+}
+
+static void up_check(int c, int oc, int h, int w, int n, int act, int bn)
+{
+	up_check_f(0, c, oc, h, w, n, act, bn);
 }
 
 /* The same for stride 2: output oh x ow of an h x w input. */
@@ -272,6 +286,16 @@ int main(void)
 	up_check(16, 7, 35, 33, 1, ACT_RELU, 1);
 	up_check(8, 8, 2, 40, 1, ACT_SIGMOID, 1);
 	up_check(8, 8, 6, 1, 1, ACT_RELU, 0);
+	/* F(4x4,2x2) per phase: small images 16 and 32 wide */
+	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
+		for (int bn = 0; bn < 2; bn++) {
+			up_check_f(1, 1, 1, 4, 16, 1, act, bn);
+			up_check_f(1, 8, 8, 8, 32, 3, act, bn);
+			up_check_f(1, 32, 32, 16, 16, 3, act, bn);
+			up_check_f(1, 48, 32, 12, 32, 1, act, bn);
+		}
+	}
+	up_check_f(1, 24, 16, 20, 16, 2, ACT_RELU, 1);
 	for (int act = ACT_NONE; act <= ACT_SIGMOID; act++) {
 		for (int bn = 0; bn < 2; bn++) {
 			s2_check(1, 1, 6, 8, 3, 4, 1, act, bn);
@@ -294,6 +318,7 @@ int main(void)
 	net_check("conv8,conv5:linear", 32, 9, 6);
 	net_check("conv32,bn,conv32,bn,conv1k1:linear", 8, 3, 3);
 	net_check("conv16,conv16:linear,bn", 8, 12, 32);   /* F(4x4,3x3) */
+	net_check("conv24,bn,up,conv16,conv2:linear", 3, 8, 16);   /* F(4x4,2x2) */
 	/* up + conv (the kernels above from 8->8; nets from 24 channels in):
 	 * 32->32, 48->32 with a linear conv and a bn, odd small sizes */
 	net_check("conv32,up,conv32,conv3k1:sigmoid", 3, 10, 14);
