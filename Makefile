@@ -9,8 +9,8 @@ PROGSRC = $(wildcard bin/*.c)
 PROGS = $(PROGSRC:.c=)
 UNITSRC = $(wildcard tests/unit/*.c)
 UNITS = $(UNITSRC:.c=)
-MAN1 = $(wildcard man/man1/*.1)
-MAN5 = $(wildcard man/man5/*.5)
+MAN1 = $(wildcard man/*.1)
+MAN5 = $(wildcard man/*.5)
 
 all: lib/libcae.a $(PROGS) $(UNITS)
 

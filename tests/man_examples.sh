@@ -33,7 +33,7 @@ ae-train -q --arch conv8,conv8s2,up,conv3k1:sigmoid --epochs 1 --batch 50 --nois
 	-o denoise.model clean.ts || fail "fixture model"
 cifar-extract -n 2 test_batch.bin | img-grid --gap 1 --cols 1 -o photo.png || fail "fixture png"
 img-read photo.png > big.ts || fail "fixture big.ts"
-for page in "$TOP"/man/man1/*.1; do
+for page in "$TOP"/man/*.1; do
 	n=0
 	awk '
 		/^\.Sh EXAMPLES/ { ex = 1; next }

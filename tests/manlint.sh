@@ -1,4 +1,4 @@
-# Every program has a man page that man(1) finds under man/ (man -M man
+# Every program has a man page in man/, which man(1) also finds (man -M man
 # NAME); every page is mandoc -Tlint clean.
 . "$TOP/tests/lib.sh"
 command -v mandoc >/dev/null || skip "mandoc not installed"
@@ -6,16 +6,16 @@ for p in "$TOP"/bin/*.c; do
 	[ -e "$p" ] || continue
 	n=$(basename "$p" .c)
 	ok
-	[ -f "$TOP/man/man1/$n.1" ] || fail "no man page for $n"
+	[ -f "$TOP/man/$n.1" ] || fail "no man page for $n"
 done
-for m in "$TOP"/man/man1/*.1 "$TOP"/man/man5/*.5; do
+for m in "$TOP"/man/*.1 "$TOP"/man/*.5; do
 	ok
 	out=$(mandoc -Tlint -Wwarning "$m" 2>&1) || fail "mandoc -Tlint: $out"
 	[ -z "$out" ] || fail "mandoc -Tlint: $out"
 done
 for m in cae-stream.5 cae-model.5; do
 	ok
-	[ -f "$TOP/man/man5/$m" ] || fail "no man page $m"
+	[ -f "$TOP/man/$m" ] || fail "no man page $m"
 done
 if command -v man >/dev/null; then
 	for n in ae-apply cae-stream; do
