@@ -40,6 +40,45 @@ static size_t ufloats(int np, int cin, int cout)
 	return (size_t)np * ((cout + 7) / 8) * 8 * cin;
 }
 
+/* u (nq, a * a, blocks of 8 outputs, C, 8) = G k G^T for each output o
+ * and channel c, G (a, r) row-major: k their 3x3 kernel (r = 3), or
+ * (r = 2) the 2x2 kernel of phase q of an upsampled input, taps landing
+ * on the same small pixel summed. In double, rounded once. */
+static void weights_g(const float *w, int cin, int cout, const double *G, int a, int r,
+                      int nq, float *u)
+{
+	int nob = ob_count(cout), np = a * a;
+	for (int q = 0; q < nq; q++)
+	for (int o = 0; o < nob * 8; o++)
+	for (int c = 0; c < cin; c++) {
+		double g[3][3] = { { 0 } }, k[3][3] = { { 0 } }, t[6][3] = { { 0 } };
+		double v[6][6] = { { 0 } };
+		int pa = q / 2, pb = q % 2;
+		if (o < cout)
+			for (int i = 0; i < 9; i++)
+				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
+		for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++) {
+			if (r == 3)
+				k[i][j] = g[i][j];
+			else
+				k[(i + pa + 1) / 2 - pa][(j + pb + 1) / 2 - pb] += g[i][j];
+		}
+		for (int i = 0; i < a; i++)     /* G k */
+		for (int j = 0; j < r; j++)
+		for (int l = 0; l < r; l++)
+			t[i][j] += G[i * r + l] * k[l][j];
+		for (int i = 0; i < a; i++)     /* (G k) G^T */
+		for (int j = 0; j < a; j++)
+		for (int l = 0; l < r; l++)
+			v[i][j] += t[i][l] * G[j * r + l];
+		int ob = o / 8;
+		for (int xi = 0; xi < np; xi++)
+			u[((((long)q * np + xi) * nob + ob) * cin + c) * 8 + o % 8] =
+				(float)v[xi / a][xi % a];
+	}
+}
+
 int wino_ok(int k, int s, int pt, int pl, int h, int w, int oh, int ow)
 {
 	return k == 3 && s == 1 && pt == 1 && pl == 1 && oh == h && ow == w && h > 0 && w > 0;
@@ -59,29 +98,8 @@ size_t wino_scratch(int cin, int h, int w)
 
 void wino_weights(const float *w, int cin, int cout, float *u)
 {
-	int nob = ob_count(cout);
-	for (int o = 0; o < nob * 8; o++)
-	for (int c = 0; c < cin; c++) {
-		double g[3][3] = { { 0 } }, t[4][3], v[4][4];
-		if (o < cout)
-			for (int i = 0; i < 9; i++)
-				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
-		for (int j = 0; j < 3; j++) {   /* G g */
-			t[0][j] = g[0][j];
-			t[1][j] = (g[0][j] + g[1][j] + g[2][j]) / 2;
-			t[2][j] = (g[0][j] - g[1][j] + g[2][j]) / 2;
-			t[3][j] = g[2][j];
-		}
-		for (int i = 0; i < 4; i++) {   /* (G g) G^T */
-			v[i][0] = t[i][0];
-			v[i][1] = (t[i][0] + t[i][1] + t[i][2]) / 2;
-			v[i][2] = (t[i][0] - t[i][1] + t[i][2]) / 2;
-			v[i][3] = t[i][2];
-		}
-		int ob = o / 8;
-		for (int xi = 0; xi < 16; xi++)
-			u[(((long)xi * nob + ob) * cin + c) * 8 + o % 8] = (float)v[xi / 4][xi % 4];
-	}
+	static const double G[4 * 3] = { 1, 0, 0, .5, .5, .5, .5, -.5, .5, 0, 0, 1 };
+	weights_g(w, cin, cout, G, 4, 3, 1, u);
 }
 
 static __mmask16 lanes(long left)
@@ -231,6 +249,34 @@ static void products(int np, int cin, int nob, int ob, const float *u, const flo
 		         mo + xi * mstr(tp));
 }
 
+/* What each form does after its input transform: np positions, nsum sums
+ * per tile and output channel made by out from M, and scatter to write
+ * them into an output plane. */
+struct wform {
+	int np, nsum;
+	void (*out)(const float *mo, long ms, long tp, float *t);
+	void (*scatter)(const float *t, long tp, int h, int w, float *y);
+};
+
+/* The products, then for each output channel o the sums, what ep says,
+ * and the plane y + o * ys (h x w as scatter takes them). */
+static void finish(const struct wform *f, const float *u, const float *v, int cin,
+                   int cout, long tp, float *mo, float *t, int h, int w, float *y, long ys,
+                   const struct depi *ep)
+{
+	int nob = ob_count(cout);
+	for (int ob = 0; ob < nob; ob++) {
+		products(f->np, cin, nob, ob, u, v, tp, mo);
+		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
+			int o = ob * 8 + i;
+			f->out(mo + (long)i * tp, mstr(tp), tp, t);
+			if (ep)
+				dconv_epilogue(ep, o, t, f->nsum * tp);
+			f->scatter(t, tp, h, w, y + o * ys);
+		}
+	}
+}
+
 /* The sums t (4, tp) of one channel, the outputs (r, c) of each tile in
  * row 2 r + c, from its M (16 rows of stride ms). */
 static void out_transform(const float *mo, long ms, long tp, float *t)
@@ -280,20 +326,11 @@ static void scatter(const float *t, long tp, int h, int w, float *y)
 void wino_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
               int m, float *y, const struct depi *ep, float *scratch)
 {
+	static const struct wform f = { 16, 4, out_transform, scatter };
 	long tp = tpad(h, w), hw = (long)h * w;
-	int nob = ob_count(cout);
 	float *v = scratch, *mo = v + 16 * vstr(cin, tp), *t = mo + 16 * mstr(tp);
 	in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
-	for (int ob = 0; ob < nob; ob++) {
-		products(16, cin, nob, ob, u, v, tp, mo);
-		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
-			int o = ob * 8 + i;
-			out_transform(mo + (long)i * tp, mstr(tp), tp, t);
-			if (ep)
-				dconv_epilogue(ep, o, t, 4 * tp);
-			scatter(t, tp, h, w, y + ((long)o * n + m) * hw);
-		}
-	}
+	finish(&f, u, v, cin, cout, tp, mo, t, h, w, y + m * hw, n * hw, ep);
 }
 
 /* The fused up + conv (winograd.h): F(2x2,2x2) per phase, with
@@ -317,34 +354,8 @@ size_t wup_scratch(int cin, int h, int w)
 
 void wup_weights(const float *w, int cin, int cout, float *u)
 {
-	int nob = ob_count(cout);
-	for (int q = 0; q < 4; q++)
-	for (int o = 0; o < nob * 8; o++)
-	for (int c = 0; c < cin; c++) {
-		/* the phase's 2x2 kernel: taps on the same small pixel summed */
-		double g[3][3] = { { 0 } }, k[2][2] = { { 0 } }, t[3][2], v[3][3];
-		int a = q / 2, b = q % 2;
-		if (o < cout)
-			for (int i = 0; i < 9; i++)
-				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
-		for (int i = 0; i < 3; i++)
-		for (int j = 0; j < 3; j++)
-			k[(i + a + 1) / 2 - a][(j + b + 1) / 2 - b] += g[i][j];
-		for (int j = 0; j < 2; j++) {   /* G k */
-			t[0][j] = k[0][j];
-			t[1][j] = k[0][j] + k[1][j];
-			t[2][j] = k[1][j];
-		}
-		for (int i = 0; i < 3; i++) {   /* (G k) G^T */
-			v[i][0] = t[i][0];
-			v[i][1] = t[i][0] + t[i][1];
-			v[i][2] = t[i][1];
-		}
-		int ob = o / 8;
-		for (int xi = 0; xi < 9; xi++)
-			u[((((long)q * 9 + xi) * nob + ob) * cin + c) * 8 + o % 8] =
-				(float)v[xi / 3][xi % 3];
-	}
+	static const double G[3 * 2] = { 1, 0, 1, 1, 0, 1 };
+	weights_g(w, cin, cout, G, 3, 2, 4, u);
 }
 
 /* V of one image, as above; plane c of x at x + c * cs. The three rows
@@ -426,6 +437,14 @@ static void up_out_transform(const float *mo, long ms, long tp, float *t)
 	}
 }
 
+/* All four phases' sums t (4, 4, tp) of one channel from its M (4, 9
+ * rows of stride ms). */
+static void up_out_all(const float *mo, long ms, long tp, float *t)
+{
+	for (int q = 0; q < 4; q++)
+		up_out_transform(mo + q * 9 * ms, ms, tp, t + (long)q * 4 * tp);
+}
+
 static const long long PZLO[8] = { 0, 8, 1, 9, 2, 10, 3, 11 };
 static const long long PZHI[8] = { 4, 12, 5, 13, 6, 14, 7, 15 };
 
@@ -474,23 +493,11 @@ static void up_scatter(const float *t, long tp, int h, int w, float *y)
 void wup_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int m, float *y, const struct depi *ep, float *scratch)
 {
+	static const struct wform f = { 36, 16, up_out_all, up_scatter };
 	long tp = tpad(h, w), hw = (long)h * w;
-	int nob = ob_count(cout);
-	long vs = vstr(cin, tp), ms = mstr(tp);
-	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
+	float *v = scratch, *mo = v + 36 * vstr(cin, tp), *t = mo + 36 * mstr(tp);
 	up_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
-	for (int ob = 0; ob < nob; ob++) {
-		products(36, cin, nob, ob, u, v, tp, mo);
-		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
-			int o = ob * 8 + i;
-			for (int q = 0; q < 4; q++)
-				up_out_transform(mo + q * 9 * ms + i * tp, ms, tp,
-				                 t + (long)q * 4 * tp);
-			if (ep)
-				dconv_epilogue(ep, o, t, 16 * tp);
-			up_scatter(t, tp, h, w, y + ((long)o * n + m) * 4 * hw);
-		}
-	}
+	finish(&f, u, v, cin, cout, tp, mo, t, h, w, y + m * 4 * hw, n * 4 * hw, ep);
 }
 
 /* Stride-2 3x3 convs (winograd.h). In 1-D, the outputs y0, y1 of a tile
@@ -521,29 +528,8 @@ int ws2_ok(int k, int s, int pt, int pl, int oh, int ow)
 
 void ws2_weights(const float *w, int cin, int cout, float *u)
 {
-	int nob = ob_count(cout);
-	for (int o = 0; o < nob * 8; o++)
-	for (int c = 0; c < cin; c++) {
-		double g[3][3] = { { 0 } }, t[5][3], v[5][5];
-		if (o < cout)
-			for (int i = 0; i < 9; i++)
-				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
-		for (int j = 0; j < 3; j++) {   /* Gw g */
-			t[0][j] = g[0][j];
-			t[1][j] = g[0][j] + g[2][j];
-			t[2][j] = g[2][j];
-			t[3][j] = t[4][j] = g[1][j];
-		}
-		for (int i = 0; i < 5; i++) {   /* (Gw g) Gw^T */
-			v[i][0] = t[i][0];
-			v[i][1] = t[i][0] + t[i][2];
-			v[i][2] = t[i][2];
-			v[i][3] = v[i][4] = t[i][1];
-		}
-		int ob = o / 8;
-		for (int xi = 0; xi < 25; xi++)
-			u[(((long)xi * nob + ob) * cin + c) * 8 + o % 8] = (float)v[xi / 5][xi % 5];
-	}
+	static const double G[5 * 3] = { 1, 0, 0, 1, 0, 1, 0, 0, 1, 0, 1, 0, 0, 1, 0 };
+	weights_g(w, cin, cout, G, 5, 3, 1, u);
 }
 
 /* Lane l of S4[s]: 4 l + s (lanes 8-15 unused). */
@@ -737,21 +723,12 @@ static void s2_out_transform(const float *mo, long ms, long tp, float *t)
 void ws2_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int oh, int ow, int m, float *y, const struct depi *ep, float *scratch)
 {
+	static const struct wform f = { 25, 4, s2_out_transform, scatter };
 	long tp = tpad(oh, ow), hw = (long)h * w, ohw = (long)oh * ow;
-	int nob = ob_count(cout);
-	long vs = vstr(cin, tp), ms = mstr(tp);
-	float *d = scratch, *v = d + 25 * (tp + 16), *mo = v + 25 * vs, *t = mo + 25 * ms;
+	float *d = scratch, *v = d + 25 * (tp + 16), *mo = v + 25 * vstr(cin, tp);
+	float *t = mo + 25 * mstr(tp);
 	s2_in_transform(x + m * hw, (long)n * hw, cin, h, w, oh, ow, tp, d, v);
-	for (int ob = 0; ob < nob; ob++) {
-		products(25, cin, nob, ob, u, v, tp, mo);
-		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
-			int o = ob * 8 + i;
-			s2_out_transform(mo + i * tp, ms, tp, t);
-			if (ep)
-				dconv_epilogue(ep, o, t, 4 * tp);
-			scatter(t, tp, oh, ow, y + ((long)o * n + m) * ohw);
-		}
-	}
+	finish(&f, u, v, cin, cout, tp, mo, t, oh, ow, y + m * ohw, n * ohw, ep);
 }
 
 /* F(4x4,3x3) for stride-1 3x3 'same' convs on planes 16 or 32 wide
@@ -784,29 +761,11 @@ size_t w4_scratch(int cin, int h, int w)
 
 void w4_weights(const float *w, int cin, int cout, float *u)
 {
-	static const double G[6][3] = {
-		{ 1 / 4.0, 0, 0 }, { -1 / 6.0, -1 / 6.0, -1 / 6.0 }, { -1 / 6.0, 1 / 6.0, -1 / 6.0 },
-		{ 1 / 24.0, 1 / 12.0, 1 / 6.0 }, { 1 / 24.0, -1 / 12.0, 1 / 6.0 }, { 0, 0, 1 },
+	static const double G[6 * 3] = {
+		1 / 4.0, 0, 0, -1 / 6.0, -1 / 6.0, -1 / 6.0, -1 / 6.0, 1 / 6.0, -1 / 6.0,
+		1 / 24.0, 1 / 12.0, 1 / 6.0, 1 / 24.0, -1 / 12.0, 1 / 6.0, 0, 0, 1,
 	};
-	int nob = ob_count(cout);
-	for (int o = 0; o < nob * 8; o++)
-	for (int c = 0; c < cin; c++) {
-		double g[3][3] = { { 0 } }, t[6][3] = { { 0 } }, v[6][6] = { { 0 } };
-		if (o < cout)
-			for (int i = 0; i < 9; i++)
-				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
-		for (int i = 0; i < 6; i++)     /* G g */
-		for (int j = 0; j < 3; j++)
-		for (int k = 0; k < 3; k++)
-			t[i][j] += G[i][k] * g[k][j];
-		for (int i = 0; i < 6; i++)     /* (G g) G^T */
-		for (int j = 0; j < 6; j++)
-		for (int k = 0; k < 3; k++)
-			v[i][j] += t[i][k] * G[j][k];
-		int ob = o / 8;
-		for (int xi = 0; xi < 36; xi++)
-			u[(((long)xi * nob + ob) * cin + c) * 8 + o % 8] = (float)v[xi / 6][xi % 6];
-	}
+	weights_g(w, cin, cout, G, 6, 3, 1, u);
 }
 
 /* B^T d, six vectors. */
@@ -1023,21 +982,11 @@ static void w4_scatter(const float *t, long tp, int h, int w, float *y)
 void w4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
             int m, float *y, const struct depi *ep, float *scratch)
 {
+	static const struct wform f = { 36, 16, w4_out_transform, w4_scatter };
 	long tp = tp4(h, w), hw = (long)h * w;
-	int nob = ob_count(cout);
-	long vs = vstr(cin, tp), ms = mstr(tp);
-	float *v = scratch, *mo = v + 36 * vs, *t = mo + 36 * ms;
+	float *v = scratch, *mo = v + 36 * vstr(cin, tp), *t = mo + 36 * mstr(tp);
 	w4_in_transform(x + m * hw, (long)n * hw, cin, h, w, tp, v);
-	for (int ob = 0; ob < nob; ob++) {
-		products(36, cin, nob, ob, u, v, tp, mo);
-		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
-			int o = ob * 8 + i;
-			w4_out_transform(mo + i * tp, ms, tp, t);
-			if (ep)
-				dconv_epilogue(ep, o, t, 16 * tp);
-			w4_scatter(t, tp, h, w, y + ((long)o * n + m) * hw);
-		}
-	}
+	finish(&f, u, v, cin, cout, tp, mo, t, h, w, y + m * hw, n * hw, ep);
 }
 
 /* The fused up + conv (wup above) with F(4x4,2x2) per phase, small images
@@ -1064,37 +1013,10 @@ size_t wu4_scratch(int cin, int h, int w)
 
 void wu4_weights(const float *w, int cin, int cout, float *u)
 {
-	static const double G[5][2] = {
-		{ 1 / 2.0, 0 }, { -1 / 2.0, -1 / 2.0 }, { -1 / 6.0, 1 / 6.0 }, { 1 / 6.0, 1 / 3.0 },
-		{ 0, 1 },
+	static const double G[5 * 2] = {
+		1 / 2.0, 0, -1 / 2.0, -1 / 2.0, -1 / 6.0, 1 / 6.0, 1 / 6.0, 1 / 3.0, 0, 1,
 	};
-	int nob = ob_count(cout);
-	for (int q = 0; q < 4; q++)
-	for (int o = 0; o < nob * 8; o++)
-	for (int c = 0; c < cin; c++) {
-		/* the phase's 2x2 kernel, as wup_weights */
-		double g[3][3] = { { 0 } }, kk[2][2] = { { 0 } }, t[5][2] = { { 0 } };
-		double v[5][5] = { { 0 } };
-		int a = q / 2, b = q % 2;
-		if (o < cout)
-			for (int i = 0; i < 9; i++)
-				g[i / 3][i % 3] = w[((long)o * cin + c) * 9 + i];
-		for (int i = 0; i < 3; i++)
-		for (int j = 0; j < 3; j++)
-			kk[(i + a + 1) / 2 - a][(j + b + 1) / 2 - b] += g[i][j];
-		for (int i = 0; i < 5; i++)     /* G k */
-		for (int j = 0; j < 2; j++)
-		for (int l = 0; l < 2; l++)
-			t[i][j] += G[i][l] * kk[l][j];
-		for (int i = 0; i < 5; i++)     /* (G k) G^T */
-		for (int j = 0; j < 5; j++)
-		for (int l = 0; l < 2; l++)
-			v[i][j] += t[i][l] * G[j][l];
-		int ob = o / 8;
-		for (int xi = 0; xi < 25; xi++)
-			u[((((long)q * 25 + xi) * nob + ob) * cin + c) * 8 + o % 8] =
-				(float)v[xi / 5][xi % 5];
-	}
+	weights_g(w, cin, cout, G, 5, 2, 4, u);
 }
 
 /* A^T m of five vectors into four. */
@@ -1135,6 +1057,14 @@ static void wu4_out_transform(const float *mo, long ms, long tp, float *t)
 	}
 }
 
+/* All four phases' sums t (4, 16, tp) of one channel from its M (4, 25
+ * rows of stride ms). */
+static void wu4_out_all(const float *mo, long ms, long tp, float *t)
+{
+	for (int q = 0; q < 4; q++)
+		wu4_out_transform(mo + q * 25 * ms, ms, tp, t + (long)q * 16 * tp);
+}
+
 /* The plane y (2h, 2w) from t (4 phases, 16, tp): output row
  * 2 (4 ti + i) + a, column 2 (4 tj + j) + b is phase (a, b)'s (i, j) of
  * tile (ti, tj). 16 columns are two tiles from lane L0: column 8 u + 2 j
@@ -1171,25 +1101,14 @@ static void wu4_scatter(const float *t, long tp, int h, int w, float *y)
 void wu4_run(const float *u, const float *x, int cin, int cout, int n, int h, int w,
              int m, float *y, const struct depi *ep, float *scratch)
 {
+	static const struct wform f = { 100, 64, wu4_out_all, wu4_scatter };
 	long tp = tp4(h, w), hw = (long)h * w;
-	int nob = ob_count(cout);
-	long vs = vstr(cin, tp), ms = mstr(tp);
-	float *v = scratch, *mo = v + 100 * vs, *t = mo + 100 * ms;
+	float *v = scratch, *mo = v + 100 * vstr(cin, tp), *t = mo + 100 * mstr(tp);
 	if (w == 16)
 		w4_in_k(4, 1, x + m * hw, (long)n * hw, cin, h, w, tp, v);
 	else
 		w4_in_k(8, 1, x + m * hw, (long)n * hw, cin, h, w, tp, v);
-	for (int ob = 0; ob < nob; ob++) {
-		products(100, cin, nob, ob, u, v, tp, mo);
-		for (int i = 0; i < 8 && ob * 8 + i < cout; i++) {
-			int o = ob * 8 + i;
-			for (int q = 0; q < 4; q++)
-				wu4_out_transform(mo + q * 25 * ms + i * tp, ms, tp, t + (long)q * 16 * tp);
-			if (ep)
-				dconv_epilogue(ep, o, t, 64 * tp);
-			wu4_scatter(t, tp, h, w, y + ((long)o * n + m) * 4 * hw);
-		}
-	}
+	finish(&f, u, v, cin, cout, tp, mo, t, h, w, y + m * 4 * hw, n * 4 * hw, ep);
 }
 
 #else   /* no AVX-512: convolutions stay on the other paths */
