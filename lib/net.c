@@ -520,8 +520,6 @@ static void micro_item(void *ctx, long i, int worker)
 	for (int j = 0; j < net->nl; j++) {
 		if (j > 0 && net->l[j - 1].bn)
 			continue;   /* a bn the conv before has applied */
-		if (lw[j].ops == &up_small_ops && !save[j])
-			continue;   /* it would copy its input: the conv reads that */
 		float *y = save[j] ? save[j] : cur == buf[0] ? buf[1] : buf[0];
 		lw[j].ops->forward(&lw[j], cur, y, m, 0);
 		cur = y;
